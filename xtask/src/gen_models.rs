@@ -247,13 +247,13 @@ const UNKNOWN_FIELD: &str = "x_field_from_a_newer_server";
 
 /// Builds a sample document for a type: every field set, plus (in `with_unknown`) unknown
 /// fields in every object the SDK decodes.
-struct Sampler<'a> {
-    api: &'a Api,
-    counter: i64,
+pub struct Sampler<'a> {
+    pub api: &'a Api,
+    pub counter: i64,
 }
 
 impl Sampler<'_> {
-    fn sample(&mut self, ty: &Ty, with_unknown: bool, depth: usize) -> Value {
+    pub fn sample(&mut self, ty: &Ty, with_unknown: bool, depth: usize) -> Value {
         self.counter += 1;
         match ty {
             Ty::String => json!(format!("sample-{}", self.counter)),
@@ -299,7 +299,7 @@ impl Sampler<'_> {
     }
 }
 
-fn strip_unknown(v: &Value) -> Value {
+pub fn strip_unknown(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()

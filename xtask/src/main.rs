@@ -2,6 +2,7 @@
 //! OpenAPI spec.
 
 mod docs;
+mod gen_api;
 mod gen_models;
 mod gen_testkit;
 mod model;
@@ -113,5 +114,6 @@ fn generate(api: &model::Api, docs: &docs::Docs) -> output::Files {
     let mut files = output::Files::default();
     gen_models::generate(api, docs, &mut files);
     gen_testkit::generate(api, &mut files);
+    gen_api::generate(api, docs, &mut files);
     files
 }

@@ -21,10 +21,6 @@ impl Files {
         self.rust.insert(path.into(), content);
     }
 
-    pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
-        self.rust.keys()
-    }
-
     /// Formats every file with the toolchain's rustfmt, as `cargo fmt` would.
     pub fn formatted(&self) -> Result<BTreeMap<PathBuf, String>> {
         self.rust

@@ -5,28 +5,28 @@
 
 use std::collections::BTreeMap;
 
-/// The `Pagination` object of the lakeFS API.
+/// Paging state of a list answer: whether more entries follow and what to pass to get them.
 ///
 /// Spec schema: `Pagination`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Pagination {
-    /// The `has_more` value.
+    /// Whether another page follows; keep requesting while this is true.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub has_more: bool,
-    /// The `next_offset` value.
+    /// Value to pass as `after` for the next page; empty when `has_more` is false.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub next_offset: String,
-    /// The `results` value.
+    /// Number of entries in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub results: i64,
-    /// The `max_per_page` value.
+    /// Largest page size the server allows; auth listings report 0, so treat it as informational.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -50,38 +50,38 @@ impl Pagination {
     }
 }
 
-/// The `Repository` object of the lakeFS API.
+/// A repository: a versioned data space with its own branches, commits and tags, stored under a storage namespace.
 ///
 /// Spec schema: `Repository`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Repository {
-    /// The `id` value.
+    /// Name of the repository.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `creation_date` value.
+    /// When the repository was created, in Unix seconds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub creation_date: i64,
-    /// The `default_branch` value.
+    /// Name of the repository's main branch, created with it.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub default_branch: String,
-    /// The `storage_id` value.
+    /// Which of the server's object stores holds the data, when it has several (experimental); absent with a single store.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
-    /// The `storage_namespace` value.
+    /// URI under which the repository keeps its data, such as `s3://bucket/prefix`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub storage_namespace: String,
-    /// The `read_only` value.
+    /// Whether the repository refuses changes unless a call passes `force`.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,18 +118,18 @@ impl Repository {
     }
 }
 
-/// The `RepositoryMetadata` object of the lakeFS API.
+/// String key-value pairs attached to a repository as a whole, independent of its commits.
 ///
 /// Spec schema: `RepositoryMetadata`.
 pub type RepositoryMetadata = BTreeMap<String, String>;
 
-/// The `RepositoryMetadataSet` object of the lakeFS API.
+/// Body of `setRepositoryMetadata`: metadata keys to add or overwrite.
 ///
 /// Spec schema: `RepositoryMetadataSet`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RepositoryMetadataSet {
-    /// The `metadata` value.
+    /// Keys and values to store; existing keys not listed here are kept.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -145,13 +145,13 @@ impl RepositoryMetadataSet {
     }
 }
 
-/// The `RepositoryMetadataKeys` object of the lakeFS API.
+/// Body of `deleteRepositoryMetadata`: metadata keys to remove.
 ///
 /// Spec schema: `RepositoryMetadataKeys`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RepositoryMetadataKeys {
-    /// The `keys` value.
+    /// Names of the keys to remove.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -165,18 +165,18 @@ impl RepositoryMetadataKeys {
     }
 }
 
-/// The `RepositoryList` object of the lakeFS API.
+/// One page of repositories.
 ///
 /// Spec schema: `RepositoryList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RepositoryList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The repositories in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -193,23 +193,23 @@ impl RepositoryList {
     }
 }
 
-/// The `FindMergeBaseResult` object of the lakeFS API.
+/// Answer of `findMergeBase`: the commits both sides resolve to and their common ancestor.
 ///
 /// Spec schema: `FindMergeBaseResult`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FindMergeBaseResult {
-    /// The `source_commit_id` value.
+    /// Commit the source ref pointed at when the base was computed.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub source_commit_id: String,
-    /// The `destination_commit_id` value.
+    /// Commit the destination branch pointed at when the base was computed.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub destination_commit_id: String,
-    /// The `base_commit_id` value.
+    /// Id of the closest common ancestor of the two.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -231,13 +231,13 @@ impl FindMergeBaseResult {
     }
 }
 
-/// The `MergeResult` object of the lakeFS API.
+/// Outcome of a merge. It is also the body of a 409 conflict answer from `mergeIntoBranch` and `mergePullRequest`.
 ///
 /// Spec schema: `MergeResult`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MergeResult {
-    /// The `reference` value.
+    /// Id of the commit the destination branch points at after the merge; may be empty when the merge failed.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -253,38 +253,38 @@ impl MergeResult {
     }
 }
 
-/// The `RepositoryCreation` object of the lakeFS API.
+/// Body of `createRepository`.
 ///
 /// Spec schema: `RepositoryCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RepositoryCreation {
-    /// The `name` value.
+    /// Name of the new repository: 3 to 63 lowercase letters, digits or `-`, not starting with `-`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub name: String,
-    /// The `storage_id` value.
+    /// Which of the server's object stores to use, when it has several (experimental); leave unset otherwise.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
-    /// The `storage_namespace` value.
+    /// URI under which the repository will keep its data, such as `s3://bucket/prefix`; its scheme must match the server's store.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub storage_namespace: String,
-    /// The `default_branch` value.
+    /// Name of the first branch; the server chooses one (normally `main`) when unset.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_branch: Option<String>,
-    /// The `sample_data` value.
+    /// Whether to fill the new repository with sample data.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_data: Option<bool>,
-    /// The `read_only` value.
+    /// Whether to create the repository read-only.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -326,13 +326,13 @@ impl RepositoryCreation {
     }
 }
 
-/// The `PathList` object of the lakeFS API.
+/// A list of object paths; the body of `deleteObjects`.
 ///
 /// Spec schema: `PathList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PathList {
-    /// The `paths` value.
+    /// Object paths, relative to the branch.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -348,28 +348,28 @@ impl PathList {
     }
 }
 
-/// The `DiffObjectStat` object of the lakeFS API.
+/// Details of the object on the right-hand side of a diff entry.
 ///
 /// Spec schema: `DiffObjectStat`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DiffObjectStat {
-    /// The `checksum` value.
+    /// Checksum of the content, typically the store's ETag.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub checksum: String,
-    /// The `mtime` value.
+    /// When the object was last modified, in Unix seconds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub mtime: i64,
-    /// The `content_type` value.
+    /// MIME type stored with the object.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub content_type: String,
-    /// The `metadata` value.
+    /// User metadata of the object.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -410,53 +410,53 @@ Object => "object",
 }
 }
 
-/// The `ObjectStats` object of the lakeFS API.
+/// An object at a path in a ref: where its data lives, its size, checksum, times and metadata. In delimited listings an entry may instead stand for a common prefix.
 ///
 /// Spec schema: `ObjectStats`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ObjectStats {
-    /// The `path` value.
+    /// Path of the object within the ref.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub path: String,
-    /// The `path_type` value.
+    /// `object` for an object, or `common_prefix` for a prefix that groups deeper paths in a delimited listing.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub path_type: ObjectStatsPathType,
-    /// The `physical_address` value.
+    /// Where the data lives, as a native object-store URI (`s3://...`), or an HTTP(S) URL when a presigned address was asked for.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub physical_address: String,
-    /// The `physical_address_expiry` value.
+    /// When a presigned `physical_address` stops working, in Unix seconds; absent or 0 when it is not presigned.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub physical_address_expiry: Option<i64>,
-    /// The `checksum` value.
+    /// Checksum of the content, typically the store's ETag.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub checksum: String,
-    /// The `size_bytes` value.
+    /// Size of the content in bytes; the server always fills it in, while clients may leave it out on upload.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<i64>,
-    /// The `mtime` value.
+    /// When the object was last modified, in Unix seconds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub mtime: i64,
-    /// The `metadata` value.
+    /// User metadata of the object; absent when the call was asked to leave it out.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ObjectUserMetadata>,
-    /// The `content_type` value.
+    /// MIME type stored with the object.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -507,18 +507,18 @@ impl ObjectStats {
     }
 }
 
-/// The `ObjectStatsList` object of the lakeFS API.
+/// One page of objects, mixed with common prefixes when a delimiter was given.
 ///
 /// Spec schema: `ObjectStatsList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ObjectStatsList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The objects and prefixes in this page, in path order.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -535,13 +535,13 @@ impl ObjectStatsList {
     }
 }
 
-/// The `UpdateObjectUserMetadata` object of the lakeFS API.
+/// Body of `updateObjectUserMetadata`.
 ///
 /// Spec schema: `UpdateObjectUserMetadata`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateObjectUserMetadata {
-    /// The `set` value.
+    /// The complete new user metadata; keys not present are removed.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -555,28 +555,28 @@ impl UpdateObjectUserMetadata {
     }
 }
 
-/// The `ObjectCopyCreation` object of the lakeFS API.
+/// Body of `copyObject`: which object to copy.
 ///
 /// Spec schema: `ObjectCopyCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ObjectCopyCreation {
-    /// The `src_path` value.
+    /// Object path to copy from, read at `src_ref`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub src_path: String,
-    /// The `src_ref` value.
+    /// Ref to copy from; the destination branch when empty or unset.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_ref: Option<String>,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
-    /// The `shallow` value.
+    /// Let the copy share the source's stored data instead of duplicating it; only works within one repository and branch.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -611,43 +611,43 @@ impl ObjectCopyCreation {
     }
 }
 
-/// The `ObjectStageCreation` object of the lakeFS API.
+/// Body of the deprecated `stageObject`: an object whose data already sits in the object store.
 ///
 /// Spec schema: `ObjectStageCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ObjectStageCreation {
-    /// The `physical_address` value.
+    /// Object-store URI where the data is.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub physical_address: String,
-    /// The `checksum` value.
+    /// Checksum of the data, typically its ETag.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub checksum: String,
-    /// The `size_bytes` value.
+    /// Size of the data in bytes.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub size_bytes: i64,
-    /// The `mtime` value.
+    /// Modification time to record, in Unix seconds.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtime: Option<i64>,
-    /// The `metadata` value.
+    /// User metadata to attach to the object.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ObjectUserMetadata>,
-    /// The `content_type` value.
+    /// MIME type to store with the object.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -694,18 +694,18 @@ impl ObjectStageCreation {
     }
 }
 
-/// The `ObjectUserMetadata` object of the lakeFS API.
+/// Free-form string key-value pairs attached to an object by whoever wrote it. On upload they travel as `x-lakefs-meta-<key>` headers, and the server lower-cases the keys.
 ///
 /// Spec schema: `ObjectUserMetadata`.
 pub type ObjectUserMetadata = BTreeMap<String, String>;
 
-/// The `UnderlyingObjectProperties` object of the lakeFS API.
+/// What the object store itself records about an object's data.
 ///
 /// Spec schema: `UnderlyingObjectProperties`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UnderlyingObjectProperties {
-    /// The `storage_class` value.
+    /// Storage class of the data, such as `STANDARD` or `GLACIER` on S3; null when the store has no such notion.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -727,18 +727,18 @@ impl UnderlyingObjectProperties {
     }
 }
 
-/// The `Ref` object of the lakeFS API.
+/// A branch or tag together with the commit it points to.
 ///
 /// Spec schema: `Ref`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Ref {
-    /// The `id` value.
+    /// Name of the branch or tag.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `commit_id` value.
+    /// Id of the commit it points to.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -755,18 +755,18 @@ impl Ref {
     }
 }
 
-/// The `RefList` object of the lakeFS API.
+/// One page of branches or tags.
 ///
 /// Spec schema: `RefList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RefList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The branches or tags in this page, ordered by name.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -813,13 +813,13 @@ Object => "object",
 }
 }
 
-/// The `Diff` object of the lakeFS API.
+/// One difference between two trees: a path that was added, removed or changed, or that conflicts. With a delimiter, an entry may stand for a whole prefix.
 ///
 /// Spec schema: `Diff`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Diff {
-    /// The `type` value.
+    /// Kind of difference (`added`, `removed`, `changed`, `conflict`, `prefix_changed`); newer servers may send other values, so handle unknown ones.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -828,22 +828,22 @@ pub struct Diff {
         deserialize_with = "crate::support::null_as_default"
     )]
     pub type_: DiffType,
-    /// The `path` value.
+    /// Path of the object or prefix that differs.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub path: String,
-    /// The `path_type` value.
+    /// `object` for a single object, or `common_prefix` for a prefix grouped by the delimiter.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub path_type: DiffPathType,
-    /// The `size_bytes` value.
+    /// Size in bytes of the entry on the side where it exists.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<i64>,
-    /// The `right` value.
+    /// The object as it is on the right side; present only when `include_right_stats` was asked for.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -878,18 +878,18 @@ impl Diff {
     }
 }
 
-/// The `DiffList` object of the lakeFS API.
+/// One page of differences.
 ///
 /// Spec schema: `DiffList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DiffList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The differences in this page, in path order.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -920,13 +920,13 @@ Reset => "reset",
 }
 }
 
-/// The `ResetCreation` object of the lakeFS API.
+/// Body of `resetBranch`: which uncommitted changes to throw away.
 ///
 /// Spec schema: `ResetCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ResetCreation {
-    /// The `type` value.
+    /// `reset` discards every uncommitted change, `common_prefix` those under `path`, `object` only the object at `path`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -935,12 +935,12 @@ pub struct ResetCreation {
         deserialize_with = "crate::support::null_as_default"
     )]
     pub type_: ResetCreationType,
-    /// The `path` value.
+    /// Object path or prefix to reset; not used with `reset`.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -969,18 +969,18 @@ impl ResetCreation {
     }
 }
 
-/// The `CommitOverrides` object of the lakeFS API.
+/// Values for the new commit made by a revert or cherry-pick, replacing the ones it would otherwise take.
 ///
 /// Spec schema: `CommitOverrides`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CommitOverrides {
-    /// The `message` value.
+    /// Commit message to use instead of the generated one.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// The `metadata` value.
+    /// Commit metadata to use instead of the original commit's.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1008,13 +1008,13 @@ impl CommitOverrides {
     }
 }
 
-/// The `RevertCreation` object of the lakeFS API.
+/// Body of `revertBranch`: the commit to undo.
 ///
 /// Spec schema: `RevertCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RevertCreation {
-    /// The `ref` value.
+    /// Ref naming the commit whose changes are undone, such as a commit id or `main~1`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -1023,22 +1023,22 @@ pub struct RevertCreation {
         deserialize_with = "crate::support::null_as_default"
     )]
     pub ref_: String,
-    /// The `commit_overrides` value.
+    /// Message or metadata for the revert commit.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_overrides: Option<CommitOverrides>,
-    /// The `parent_number` value.
+    /// For a merge commit, which parent (counted from 1) to compare with; 0 for an ordinary commit.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub parent_number: i64,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
-    /// The `allow_empty` value.
+    /// Make the revert commit even if it changes nothing.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1074,13 +1074,13 @@ impl RevertCreation {
     }
 }
 
-/// The `CherryPickCreation` object of the lakeFS API.
+/// Body of `cherryPick`: the commit whose changes to apply.
 ///
 /// Spec schema: `CherryPickCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CherryPickCreation {
-    /// The `ref` value.
+    /// Ref naming the commit whose changes are applied, such as a commit id or `feature~2`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -1089,17 +1089,17 @@ pub struct CherryPickCreation {
         deserialize_with = "crate::support::null_as_default"
     )]
     pub ref_: String,
-    /// The `parent_number` value.
+    /// For a merge commit, which parent (counted from 1) to compare with; parent 1 is the branch that was merged into.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_number: Option<i64>,
-    /// The `commit_overrides` value.
+    /// Message or metadata for the new commit.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_overrides: Option<CommitOverrides>,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1134,53 +1134,53 @@ impl CherryPickCreation {
     }
 }
 
-/// The `Commit` object of the lakeFS API.
+/// A commit: an immutable snapshot of the repository's content, with its author, message, metadata and parents.
 ///
 /// Spec schema: `Commit`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Commit {
-    /// The `id` value.
+    /// Id of the commit, a hex digest.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `parents` value.
+    /// Ids of the parent commits: none for the first commit, two for a merge.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub parents: Vec<String>,
-    /// The `committer` value.
+    /// Id of the user who made the commit.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub committer: String,
-    /// The `message` value.
+    /// Commit message.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub message: String,
-    /// The `creation_date` value.
+    /// When the commit was made, in Unix seconds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub creation_date: i64,
-    /// The `meta_range_id` value.
+    /// Id of the meta-range that holds the commit's tree.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub meta_range_id: String,
-    /// The `metadata` value.
+    /// String key-value pairs attached to the commit.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,
-    /// The `generation` value.
+    /// Depth of the commit in the history graph, used to order commits; older servers leave it out.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
-    /// The `version` value.
+    /// Format version of the commit record, 0 or 1; older servers leave it out.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1227,18 +1227,18 @@ impl Commit {
     }
 }
 
-/// The `CommitList` object of the lakeFS API.
+/// One page of commits from a history walk.
 ///
 /// Spec schema: `CommitList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CommitList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The commits in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -1255,33 +1255,33 @@ impl CommitList {
     }
 }
 
-/// The `CommitCreation` object of the lakeFS API.
+/// Settings of a new commit: the body of `commit`, and the closing commit of an import.
 ///
 /// Spec schema: `CommitCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CommitCreation {
-    /// The `message` value.
+    /// Commit message.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub message: String,
-    /// The `metadata` value.
+    /// String key-value pairs to attach to the commit.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,
-    /// The `date` value.
+    /// Creation time to record instead of the current time, in Unix seconds.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<i64>,
-    /// The `allow_empty` value.
+    /// Make the commit even when nothing is staged.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_empty: Option<bool>,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1322,58 +1322,58 @@ impl CommitCreation {
     }
 }
 
-/// The `CommitRecordCreation` object of the lakeFS API.
+/// Body of `CreateCommitRecord`: every attribute of a commit, written as given.
 ///
 /// Spec schema: `CommitRecordCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CommitRecordCreation {
-    /// The `commit_id` value.
+    /// Commit id to write as is; it is not recomputed from the content.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub commit_id: String,
-    /// The `version` value.
+    /// Record format, 0 or 1, as in `Commit.version`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub version: i64,
-    /// The `committer` value.
+    /// Id of the user recorded as committer.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub committer: String,
-    /// The `message` value.
+    /// Commit message.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub message: String,
-    /// The `metarange_id` value.
+    /// Id of the meta-range holding the commit's tree.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub metarange_id: String,
-    /// The `creation_date` value.
+    /// Creation time to record, in Unix seconds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub creation_date: i64,
-    /// The `parents` value.
+    /// Ids of the parent commits.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub parents: Vec<String>,
-    /// The `metadata` value.
+    /// String key-value pairs attached to the commit.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,
-    /// The `generation` value.
+    /// Depth of the commit in the history graph.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub generation: i64,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1418,38 +1418,38 @@ impl CommitRecordCreation {
     }
 }
 
-/// The `Merge` object of the lakeFS API.
+/// Body of `mergeIntoBranch`: the merge commit's message and metadata, and how to treat conflicts. Every field is optional.
 ///
 /// Spec schema: `Merge`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Merge {
-    /// The `message` value.
+    /// Message of the merge commit; the server writes one when unset.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// The `metadata` value.
+    /// String key-value pairs attached to the merge commit.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,
-    /// The `strategy` value.
+    /// `dest-wins` or `source-wins` settles conflicts in favour of that side; when unset, any conflict makes the merge fail.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
-    /// The `force` value.
+    /// Override the checks that refuse a merge into a read-only destination or between sides with identical content.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
-    /// The `allow_empty` value.
+    /// Merge even when both sides hold the same content, creating an empty merge commit.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_empty: Option<bool>,
-    /// The `squash_merge` value.
+    /// Give the merge commit only the destination as parent, so the source's history is not linked, like `git merge --squash`.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1501,28 +1501,28 @@ impl Merge {
     }
 }
 
-/// The `BranchCreation` object of the lakeFS API.
+/// Body of `createBranch`.
 ///
 /// Spec schema: `BranchCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BranchCreation {
-    /// The `name` value.
+    /// Name of the new branch: letters, digits, `_` and `-`, with no `/`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub name: String,
-    /// The `source` value.
+    /// Ref whose commit the new branch starts from.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub source: String,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
-    /// The `hidden` value.
+    /// Keep the branch out of `listBranches` unless `show_hidden` is set (experimental).
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1552,18 +1552,18 @@ impl BranchCreation {
     }
 }
 
-/// The `TagCreation` object of the lakeFS API.
+/// Body of `createTag`.
 ///
 /// Spec schema: `TagCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TagCreation {
-    /// The `id` value.
+    /// Name of the new tag.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `ref` value.
+    /// Ref whose commit the tag will point to.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -1572,7 +1572,7 @@ pub struct TagCreation {
         deserialize_with = "crate::support::null_as_default"
     )]
     pub ref_: String,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1596,13 +1596,13 @@ impl TagCreation {
     }
 }
 
-/// The `TaskInfo` object of the lakeFS API.
+/// Handle of a background task started by `dumpSubmit` or `restoreSubmit`.
 ///
 /// Spec schema: `TaskInfo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TaskInfo {
-    /// The `id` value.
+    /// Task id, to pass as `task_id` when polling.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -1616,33 +1616,33 @@ impl TaskInfo {
     }
 }
 
-/// The `RepositoryDumpStatus` object of the lakeFS API.
+/// Progress of a refs dump started by `dumpSubmit`.
 ///
 /// Spec schema: `RepositoryDumpStatus`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RepositoryDumpStatus {
-    /// The `id` value.
+    /// Task id returned by `dumpSubmit`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `done` value.
+    /// Whether the task has finished, successfully or not.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub done: bool,
-    /// The `update_time` value.
+    /// When the status last changed, as an RFC 3339 time.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub update_time: String,
-    /// The `error` value.
+    /// Why the dump failed; absent while running and on success.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The `refs` value.
+    /// Ids of the dumped meta-ranges, once the dump has succeeded.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1677,28 +1677,28 @@ impl RepositoryDumpStatus {
     }
 }
 
-/// The `RepositoryRestoreStatus` object of the lakeFS API.
+/// Progress of a refs restore started by `restoreSubmit`.
 ///
 /// Spec schema: `RepositoryRestoreStatus`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RepositoryRestoreStatus {
-    /// The `id` value.
+    /// Task id returned by `restoreSubmit`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `done` value.
+    /// Whether the task has finished, successfully or not.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub done: bool,
-    /// The `update_time` value.
+    /// When the status last changed, as an RFC 3339 time.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub update_time: String,
-    /// The `error` value.
+    /// Why the restore failed; absent while running and on success.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1727,23 +1727,23 @@ impl RepositoryRestoreStatus {
     }
 }
 
-/// The `RefsDump` object of the lakeFS API.
+/// Ids of the meta-ranges a refs dump produced, one each for commits, tags and branches; keep them to restore later.
 ///
 /// Spec schema: `RefsDump`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RefsDump {
-    /// The `commits_meta_range_id` value.
+    /// Meta-range holding the dumped commits.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub commits_meta_range_id: String,
-    /// The `tags_meta_range_id` value.
+    /// Meta-range holding the dumped tags.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub tags_meta_range_id: String,
-    /// The `branches_meta_range_id` value.
+    /// Meta-range holding the dumped branches.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -1765,28 +1765,28 @@ impl RefsDump {
     }
 }
 
-/// The `RefsRestore` object of the lakeFS API.
+/// Body of `restoreSubmit` and `restoreRefs`: the meta-ranges of an earlier dump.
 ///
 /// Spec schema: `RefsRestore`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RefsRestore {
-    /// The `commits_meta_range_id` value.
+    /// Meta-range holding the commits to restore.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub commits_meta_range_id: String,
-    /// The `tags_meta_range_id` value.
+    /// Meta-range holding the tags to restore.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub tags_meta_range_id: String,
-    /// The `branches_meta_range_id` value.
+    /// Meta-range holding the branches to restore.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub branches_meta_range_id: String,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1815,13 +1815,13 @@ impl RefsRestore {
     }
 }
 
-/// The `StorageURI` object of the lakeFS API.
+/// A location in the object store, such as `s3://bucket/path/to/file`.
 ///
 /// Spec schema: `StorageURI`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StorageURI {
-    /// The `location` value.
+    /// The URI.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -1837,13 +1837,13 @@ impl StorageURI {
     }
 }
 
-/// The `Error` object of the lakeFS API.
+/// Body of a failed call.
 ///
 /// Spec schema: `Error`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Error {
-    /// The `message` value.
+    /// Human-readable reason for the failure.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -1859,23 +1859,23 @@ impl Error {
     }
 }
 
-/// The `ObjectError` object of the lakeFS API.
+/// A path that `deleteObjects` could not delete, and why.
 ///
 /// Spec schema: `ObjectError`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ObjectError {
-    /// The `status_code` value.
+    /// HTTP status that describes the failure for this path.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub status_code: i64,
-    /// The `message` value.
+    /// Human-readable reason for the failure.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub message: String,
-    /// The `path` value.
+    /// The path that was not deleted.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1899,13 +1899,13 @@ impl ObjectError {
     }
 }
 
-/// The `ObjectErrorList` object of the lakeFS API.
+/// Answer of `deleteObjects`: the paths that could not be deleted, empty when every deletion succeeded.
 ///
 /// Spec schema: `ObjectErrorList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ObjectErrorList {
-    /// The `errors` value.
+    /// One entry per failed path.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -1921,18 +1921,18 @@ impl ObjectErrorList {
     }
 }
 
-/// The `ErrorNoACL` object of the lakeFS API.
+/// Body of a 404 from `getGroupACL`, telling a group without an ACL apart from a group that does not exist.
 ///
 /// Spec schema: `ErrorNoACL`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ErrorNoACL {
-    /// The `message` value.
+    /// Human-readable reason for the failure.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub message: String,
-    /// The `no_acl` value.
+    /// If true, the group is there and only its ACL is missing; if false, the group itself was not found.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1955,28 +1955,28 @@ impl ErrorNoACL {
     }
 }
 
-/// The `User` object of the lakeFS API.
+/// A lakeFS user, who signs requests with access keys or logs in through the web UI.
 ///
 /// Spec schema: `User`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct User {
-    /// The `id` value.
+    /// Unique name of the user, fixed at creation.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `creation_date` value.
+    /// When the user was created, in Unix seconds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub creation_date: i64,
-    /// The `friendly_name` value.
+    /// Display name for the UI; not guaranteed unique, so not an identifier.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub friendly_name: Option<String>,
-    /// The `email` value.
+    /// Email address, used for invitations and logins when the server's authenticator relies on it.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2006,13 +2006,13 @@ impl User {
     }
 }
 
-/// The `CurrentUser` object of the lakeFS API.
+/// Answer of `getCurrentUser`.
 ///
 /// Spec schema: `CurrentUser`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CurrentUser {
-    /// The `user` value.
+    /// The user whose credentials made the request.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2026,18 +2026,18 @@ impl CurrentUser {
     }
 }
 
-/// The `UserCreation` object of the lakeFS API.
+/// Body of `createUser`.
 ///
 /// Spec schema: `UserCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserCreation {
-    /// The `id` value.
+    /// Id of the new user.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `invite_user` value.
+    /// Send an email invitation to the new user, whose id is then an email address; only where the server supports invitations.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2090,58 +2090,58 @@ Select => "select",
 }
 }
 
-/// The `LoginConfig` object of the lakeFS API.
+/// How the web UI's login page behaves, as reported by `getSetupState`. Mostly useful to UIs, not to programs.
 ///
 /// Spec schema: `LoginConfig`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LoginConfig {
-    /// The `RBAC` value.
+    /// Authorization model in use: `none`, `simplified` (group ACLs), `internal` or `external` (policies).
     ///
     /// Optional.
     #[serde(default, rename = "RBAC", skip_serializing_if = "Option::is_none")]
     pub rbac: Option<LoginConfigRbac>,
-    /// The `username_ui_placeholder` value.
+    /// Greyed-out example shown in the empty username input of the web UI's sign-in page.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username_ui_placeholder: Option<String>,
-    /// The `password_ui_placeholder` value.
+    /// Greyed-out example shown in the empty password input of the web UI's sign-in page.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_ui_placeholder: Option<String>,
-    /// The `login_url` value.
+    /// URL of the main login page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub login_url: String,
-    /// The `login_url_method` value.
+    /// What the UI does with `login_url`: nothing (`none`), go there at once (`redirect`), or let the user choose (`select`).
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_url_method: Option<LoginConfigLoginUrlMethod>,
-    /// The `login_failed_message` value.
+    /// Message shown after a failed login; it may contain HTML such as a link.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_failed_message: Option<String>,
-    /// The `fallback_login_url` value.
+    /// URL of an alternative way to log in.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_login_url: Option<String>,
-    /// The `fallback_login_label` value.
+    /// Wording of the link that leads to `fallback_login_url`.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_login_label: Option<String>,
-    /// The `login_cookie_names` value.
+    /// Names of the cookies that hold the session token.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub login_cookie_names: Vec<String>,
-    /// The `logout_url` value.
+    /// URL that logs the user out.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2218,23 +2218,23 @@ NotInitialized => "not_initialized",
 }
 }
 
-/// The `SetupState` object of the lakeFS API.
+/// Whether the installation has been set up yet, as reported by `getSetupState`.
 ///
 /// Spec schema: `SetupState`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SetupState {
-    /// The `state` value.
+    /// `initialized` once `setup` has run, `not_initialized` before.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<SetupStateState>,
-    /// The `comm_prefs_missing` value.
+    /// Whether the administrator's contact preferences still need to be sent with `setupCommPrefs`.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comm_prefs_missing: Option<bool>,
-    /// The `login_config` value.
+    /// How the web UI's login page should behave.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2268,18 +2268,18 @@ impl SetupState {
     }
 }
 
-/// The `AccessKeyCredentials` object of the lakeFS API.
+/// An access key id and secret chosen in advance for the first admin user, handy for automated tests.
 ///
 /// Spec schema: `AccessKeyCredentials`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AccessKeyCredentials {
-    /// The `access_key_id` value.
+    /// Access key id to give the admin user.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub access_key_id: String,
-    /// The `secret_access_key` value.
+    /// Secret to give the admin user.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2296,38 +2296,38 @@ impl AccessKeyCredentials {
     }
 }
 
-/// The `Setup` object of the lakeFS API.
+/// Body of `setup`: the first admin user and the administrator's contact preferences.
 ///
 /// Spec schema: `Setup`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Setup {
-    /// The `username` value.
+    /// Id of the admin user to create, such as `admin`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub username: String,
-    /// The `key` value.
+    /// Access key to give the admin user; the server generates one when unset.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<AccessKeyCredentials>,
-    /// The `firstName` value.
+    /// Administrator's first name.
     ///
     /// Optional.
     #[serde(default, rename = "firstName", skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
-    /// The `lastName` value.
+    /// Administrator's last name.
     ///
     /// Optional.
     #[serde(default, rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
-    /// The `email` value.
+    /// Administrator's email address.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// The `companyName` value.
+    /// Administrator's company.
     ///
     /// Optional.
     #[serde(
@@ -2336,7 +2336,7 @@ pub struct Setup {
         skip_serializing_if = "Option::is_none"
     )]
     pub company_name: Option<String>,
-    /// The `featureUpdates` value.
+    /// Whether the administrator wants news about new features.
     ///
     /// Optional.
     #[serde(
@@ -2345,7 +2345,7 @@ pub struct Setup {
         skip_serializing_if = "Option::is_none"
     )]
     pub feature_updates: Option<bool>,
-    /// The `securityUpdates` value.
+    /// Ignored by the server; kept only for compatibility.
     ///
     /// Optional.
     #[serde(
@@ -2408,28 +2408,28 @@ impl Setup {
     }
 }
 
-/// The `CommPrefsInput` object of the lakeFS API.
+/// Body of `setupCommPrefs`: the administrator's contact details and which news they want.
 ///
 /// Spec schema: `CommPrefsInput`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CommPrefsInput {
-    /// The `firstName` value.
+    /// Administrator's first name.
     ///
     /// Optional.
     #[serde(default, rename = "firstName", skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
-    /// The `lastName` value.
+    /// Administrator's last name.
     ///
     /// Optional.
     #[serde(default, rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
-    /// The `email` value.
+    /// Administrator's email address.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// The `companyName` value.
+    /// Administrator's company.
     ///
     /// Optional.
     #[serde(
@@ -2438,7 +2438,7 @@ pub struct CommPrefsInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub company_name: Option<String>,
-    /// The `featureUpdates` value.
+    /// Whether the administrator wants news about new features.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -2447,7 +2447,7 @@ pub struct CommPrefsInput {
         deserialize_with = "crate::support::null_as_default"
     )]
     pub feature_updates: bool,
-    /// The `securityUpdates` value.
+    /// Ignored by the server; kept only for compatibility.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -2493,18 +2493,18 @@ impl CommPrefsInput {
     }
 }
 
-/// The `Credentials` object of the lakeFS API.
+/// An access key of a user, without its secret.
 ///
 /// Spec schema: `Credentials`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Credentials {
-    /// The `access_key_id` value.
+    /// The access key id.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub access_key_id: String,
-    /// The `creation_date` value.
+    /// When the key was created, in Unix seconds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2521,18 +2521,18 @@ impl Credentials {
     }
 }
 
-/// The `CredentialsList` object of the lakeFS API.
+/// One page of a user's access keys.
 ///
 /// Spec schema: `CredentialsList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CredentialsList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The access keys in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2549,23 +2549,23 @@ impl CredentialsList {
     }
 }
 
-/// The `CredentialsWithSecret` object of the lakeFS API.
+/// A newly created access key together with its secret. The secret is shown only here, so store it right away.
 ///
 /// Spec schema: `CredentialsWithSecret`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CredentialsWithSecret {
-    /// The `access_key_id` value.
+    /// The access key id, sent as the username of HTTP basic authentication.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub access_key_id: String,
-    /// The `secret_access_key` value.
+    /// The secret, sent as the password of HTTP basic authentication.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub secret_access_key: String,
-    /// The `creation_date` value.
+    /// When the key was created, in Unix seconds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2587,28 +2587,28 @@ impl CredentialsWithSecret {
     }
 }
 
-/// The `Group` object of the lakeFS API.
+/// A group of users; policies or an ACL attached to it apply to all its members.
 ///
 /// Spec schema: `Group`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Group {
-    /// The `id` value.
+    /// Id of the group.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `name` value.
+    /// Display name of the group.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The `description` value.
+    /// Free text saying what the group is for.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The `creation_date` value.
+    /// When the group was created, in Unix seconds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2638,18 +2638,18 @@ impl Group {
     }
 }
 
-/// The `GroupList` object of the lakeFS API.
+/// One page of groups.
 ///
 /// Spec schema: `GroupList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GroupList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The groups in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2666,18 +2666,18 @@ impl GroupList {
     }
 }
 
-/// The `AuthCapabilities` object of the lakeFS API.
+/// Optional authentication features the server offers.
 ///
 /// Spec schema: `AuthCapabilities`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthCapabilities {
-    /// The `invite_user` value.
+    /// Whether new users can be invited by email.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_user: Option<bool>,
-    /// The `forgot_password` value.
+    /// Whether users can reset a forgotten password.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2705,18 +2705,18 @@ impl AuthCapabilities {
     }
 }
 
-/// The `UserList` object of the lakeFS API.
+/// One page of users.
 ///
 /// Spec schema: `UserList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The users in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2733,18 +2733,18 @@ impl UserList {
     }
 }
 
-/// The `LoginInformation` object of the lakeFS API.
+/// Body of `login`: an access key pair.
 ///
 /// Spec schema: `LoginInformation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LoginInformation {
-    /// The `access_key_id` value.
+    /// The access key id.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub access_key_id: String,
-    /// The `secret_access_key` value.
+    /// The secret that goes with it.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -2761,18 +2761,18 @@ impl LoginInformation {
     }
 }
 
-/// The `ExternalLoginInformation` object of the lakeFS API.
+/// Body of `externalPrincipalLogin`.
 ///
 /// Spec schema: `ExternalLoginInformation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ExternalLoginInformation {
-    /// The `token_expiration_duration` value.
+    /// Wanted lifetime of the token, in seconds.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_expiration_duration: Option<i64>,
-    /// The `identityRequest` value.
+    /// Signed request proving the caller's identity to the external provider (for AWS, a presigned `GetCallerIdentity` call), kept as free-form JSON.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -2799,28 +2799,28 @@ impl ExternalLoginInformation {
     }
 }
 
-/// The `StsAuthRequest` object of the lakeFS API.
+/// Body of `stsLogin`: the outcome of an OpenID Connect authorization.
 ///
 /// Spec schema: `StsAuthRequest`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StsAuthRequest {
-    /// The `code` value.
+    /// Authorization code issued by the identity provider.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub code: String,
-    /// The `state` value.
+    /// State value from the same authorization round trip.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub state: String,
-    /// The `redirect_uri` value.
+    /// Redirect URI that was used to obtain the code.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub redirect_uri: String,
-    /// The `ttl_seconds` value.
+    /// Wanted lifetime of the token, in seconds; one hour when unset, twelve hours at most.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2849,18 +2849,18 @@ impl StsAuthRequest {
     }
 }
 
-/// The `AuthenticationToken` object of the lakeFS API.
+/// A bearer token for authenticating later requests, with its expiry; refresh it before it expires.
 ///
 /// Spec schema: `AuthenticationToken`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthenticationToken {
-    /// The `token` value.
+    /// The JWT, sent as `Authorization: Bearer <token>`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub token: String,
-    /// The `token_expiration` value.
+    /// When the token stops working, in Unix seconds.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2883,18 +2883,18 @@ impl AuthenticationToken {
     }
 }
 
-/// The `GroupCreation` object of the lakeFS API.
+/// Body of `createGroup`.
 ///
 /// Spec schema: `GroupCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GroupCreation {
-    /// The `id` value.
+    /// Id of the new group.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `description` value.
+    /// Free text saying what the group is for.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2917,7 +2917,7 @@ impl GroupCreation {
     }
 }
 
-/// The `PolicyCondition` object of the lakeFS API.
+/// The values tested by one condition operator of a policy statement: condition keys mapped to the lists of values they accept.
 ///
 /// Spec schema: `PolicyCondition`.
 pub type PolicyCondition = BTreeMap<String, Vec<String>>;
@@ -2934,28 +2934,28 @@ Deny => "deny",
 }
 }
 
-/// The `Statement` object of the lakeFS API.
+/// One rule of a policy: allow or deny some actions on some resources, optionally under conditions.
 ///
 /// Spec schema: `Statement`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Statement {
-    /// The `effect` value.
+    /// `allow` or `deny`; a matching deny overrides any allow.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub effect: StatementEffect,
-    /// The `resource` value.
+    /// Resources the rule covers, as a lakeFS ARN such as `arn:lakefs:fs:::repository/my-repo/*`; `*` wildcards are allowed.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub resource: String,
-    /// The `action` value.
+    /// Actions the rule covers, such as `fs:ReadObject` or `fs:*`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub action: Vec<String>,
-    /// The `condition` value.
+    /// Extra conditions, keyed by operator such as `IpAddress`, that must all hold for the rule to apply.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2984,23 +2984,23 @@ impl Statement {
     }
 }
 
-/// The `Policy` object of the lakeFS API.
+/// A named set of permission rules, attached to users or groups.
 ///
 /// Spec schema: `Policy`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Policy {
-    /// The `id` value.
+    /// Id of the policy.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `creation_date` value.
+    /// When the policy was created, in Unix seconds; set by the server.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<i64>,
-    /// The `statement` value.
+    /// The rules of the policy.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -3024,18 +3024,18 @@ impl Policy {
     }
 }
 
-/// The `PolicyList` object of the lakeFS API.
+/// One page of policies.
 ///
 /// Spec schema: `PolicyList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PolicyList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The policies in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -3052,13 +3052,13 @@ impl PolicyList {
     }
 }
 
-/// The `ACL` object of the lakeFS API.
+/// A group's permission level when the server uses ACL-based authorization instead of policies.
 ///
 /// Spec schema: `ACL`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ACL {
-    /// The `permission` value.
+    /// One of `Read`, `Write`, `Super` or `Admin`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -3074,23 +3074,23 @@ impl ACL {
     }
 }
 
-/// The `StorageConfig` object of the lakeFS API.
+/// Settings of one object store of the server: its type, which storage namespaces it accepts, and which direct-upload and import features it supports.
 ///
 /// Spec schema: `StorageConfig`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StorageConfig {
-    /// The `blockstore_type` value.
+    /// Kind of object store, such as `s3`, `gs`, `azure` or `local`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub blockstore_type: String,
-    /// The `blockstore_namespace_example` value.
+    /// An example of a valid storage namespace for this store.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub blockstore_namespace_example: String,
-    /// The `blockstore_namespace_ValidityRegex` value.
+    /// Regular expression that a valid storage namespace matches.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -3099,42 +3099,42 @@ pub struct StorageConfig {
         deserialize_with = "crate::support::null_as_default"
     )]
     pub blockstore_namespace_validity_regex: String,
-    /// The `default_namespace_prefix` value.
+    /// Prefix suggested for the storage namespaces of new repositories; absent when none is configured.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_namespace_prefix: Option<String>,
-    /// The `pre_sign_support` value.
+    /// Whether clients may read and write data directly through presigned URLs.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pre_sign_support: bool,
-    /// The `pre_sign_support_ui` value.
+    /// Whether the web UI uses presigned URLs.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pre_sign_support_ui: bool,
-    /// The `import_support` value.
+    /// Whether `importStart` can be used with this store.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub import_support: bool,
-    /// The `import_validity_regex` value.
+    /// Regular expression that an import source must match.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub import_validity_regex: String,
-    /// The `pre_sign_multipart_upload` value.
+    /// Whether presigned multipart uploads (`createPresignMultipartUpload`) are supported.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_sign_multipart_upload: Option<bool>,
-    /// The `blockstore_id` value.
+    /// Id of this store, when the server has several; it is the `storage_id` of repositories.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blockstore_id: Option<String>,
-    /// The `blockstore_description` value.
+    /// Human-readable description of this store.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3189,38 +3189,38 @@ impl StorageConfig {
     }
 }
 
-/// The `StorageConfigList` object of the lakeFS API.
+/// Settings of every object store, for servers configured with several.
 ///
 /// Spec schema: `StorageConfigList`.
 pub type StorageConfigList = Vec<StorageConfig>;
 
-/// The `Config` object of the lakeFS API.
+/// Answer of `getConfig`: the server's version, object store, UI and capability settings. Single-store servers fill `storage_config`, multi-store servers `storage_config_list`.
 ///
 /// Spec schema: `Config`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Config {
-    /// The `version_config` value.
+    /// Version of the server and whether an upgrade is available.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_config: Option<VersionConfig>,
-    /// The `storage_config` value.
+    /// Settings of the object store, on a server with a single store.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_config: Option<StorageConfig>,
-    /// The `storage_config_list` value.
+    /// Settings of each object store, on a server with several.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_config_list: Option<StorageConfigList>,
-    /// The `ui_config` value.
+    /// Settings of the web UI.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_config: Option<UIConfig>,
-    /// The `capabilities_config` value.
+    /// Feature flags of the server, kept as free-form JSON.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3266,33 +3266,33 @@ impl Config {
     }
 }
 
-/// The `VersionConfig` object of the lakeFS API.
+/// Version of the running server, and whether a newer release is available.
 ///
 /// Spec schema: `VersionConfig`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VersionConfig {
-    /// The `version` value.
+    /// Version of the running server, such as `1.84.0`.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// The `version_context` value.
+    /// Which edition or build the version belongs to.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_context: Option<String>,
-    /// The `latest_version` value.
+    /// Newest released version, when the server knows it.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_version: Option<String>,
-    /// The `upgrade_recommended` value.
+    /// Whether upgrading to `latest_version` is advised.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade_recommended: Option<bool>,
-    /// The `upgrade_url` value.
+    /// Where to read about the upgrade.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3338,13 +3338,13 @@ impl VersionConfig {
     }
 }
 
-/// The `UIConfig` object of the lakeFS API.
+/// Settings of the web UI.
 ///
 /// Spec schema: `UIConfig`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UIConfig {
-    /// The `custom_viewers` value.
+    /// Extra file viewers the UI offers, besides its built-in ones.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3366,28 +3366,28 @@ impl UIConfig {
     }
 }
 
-/// The `CustomViewer` object of the lakeFS API.
+/// A file viewer plugged into the web UI for certain kinds of files.
 ///
 /// Spec schema: `CustomViewer`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomViewer {
-    /// The `name` value.
+    /// Name shown for the viewer.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub name: String,
-    /// The `url` value.
+    /// Address of the viewer.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub url: String,
-    /// The `extensions` value.
+    /// File-name extensions the viewer handles.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<Vec<String>>,
-    /// The `content_types` value.
+    /// MIME types the viewer handles.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3417,18 +3417,18 @@ impl CustomViewer {
     }
 }
 
-/// The `CapabilitiesConfig` object of the lakeFS API.
+/// Feature flags of the server. Their shape differs between versions, so the SDK keeps them as free-form JSON.
 ///
 /// Spec schema: `CapabilitiesConfig`.
 pub type CapabilitiesConfig = serde_json::Value;
 
-/// The `GarbageCollectionConfig` object of the lakeFS API.
+/// Server-wide garbage-collection settings.
 ///
 /// Spec schema: `GarbageCollectionConfig`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GarbageCollectionConfig {
-    /// The `grace_period` value.
+    /// Age, in seconds, under which objects are never collected.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3462,43 +3462,43 @@ Completed => "completed",
 }
 }
 
-/// The `ActionRun` object of the lakeFS API.
+/// One run of a repository's actions, fired by an event such as a commit or a merge on a branch.
 ///
 /// Spec schema: `ActionRun`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ActionRun {
-    /// The `run_id` value.
+    /// Id of the run.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub run_id: String,
-    /// The `branch` value.
+    /// Branch on which the event happened.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub branch: String,
-    /// The `start_time` value.
+    /// When the run started, as an RFC 3339 time.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub start_time: String,
-    /// The `end_time` value.
+    /// When the run ended, as an RFC 3339 time; absent, or `0001-01-01T00:00:00Z`, while it has not.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    /// The `event_type` value.
+    /// Event that fired the run, such as `pre-commit` or `post-merge`; expect values beyond those you know.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub event_type: String,
-    /// The `status` value.
+    /// `completed` when every hook succeeded, `failed` otherwise; newer servers may send other values.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub status: ActionRunStatus,
-    /// The `commit_id` value.
+    /// Commit the event concerns.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -3533,18 +3533,18 @@ impl ActionRun {
     }
 }
 
-/// The `ActionRunList` object of the lakeFS API.
+/// One page of action runs.
 ///
 /// Spec schema: `ActionRunList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ActionRunList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The runs in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -3573,38 +3573,38 @@ Completed => "completed",
 }
 }
 
-/// The `HookRun` object of the lakeFS API.
+/// One hook executed during an action run.
 ///
 /// Spec schema: `HookRun`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HookRun {
-    /// The `hook_run_id` value.
+    /// Id of this execution, used to fetch its output with `getRunHookOutput`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub hook_run_id: String,
-    /// The `action` value.
+    /// Name of the action the hook belongs to.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub action: String,
-    /// The `hook_id` value.
+    /// Id of the hook within its action.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub hook_id: String,
-    /// The `start_time` value.
+    /// When the hook started, as an RFC 3339 time.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub start_time: String,
-    /// The `end_time` value.
+    /// When the hook ended, as an RFC 3339 time; absent, or `0001-01-01T00:00:00Z`, while it has not.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    /// The `status` value.
+    /// `completed` or `failed`; newer servers may send other values.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -3637,18 +3637,18 @@ impl HookRun {
     }
 }
 
-/// The `HookRunList` object of the lakeFS API.
+/// One page of hook executions.
 ///
 /// Spec schema: `HookRunList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HookRunList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The hook executions in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -3665,23 +3665,23 @@ impl HookRunList {
     }
 }
 
-/// The `StagingLocation` object of the lakeFS API.
+/// Where to write an object's data before linking it with `linkPhysicalAddress`. Also the body of a 409 answer from `linkPhysicalAddress` and `completePresignMultipartUpload`.
 ///
 /// Spec schema: `StagingLocation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StagingLocation {
-    /// The `physical_address` value.
+    /// Object-store address reserved for the data; send it back unchanged when linking.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub physical_address: Option<String>,
-    /// The `presigned_url` value.
+    /// URL to PUT the data to, without lakeFS credentials; null unless `presign=true` was asked for.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presigned_url: Option<String>,
-    /// The `presigned_url_expiry` value.
+    /// When `presigned_url` stops working, in Unix seconds; absent or 0 when there is no presigned URL.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3715,43 +3715,43 @@ impl StagingLocation {
     }
 }
 
-/// The `StagingMetadata` object of the lakeFS API.
+/// Body of `linkPhysicalAddress`: data already written to the object store, and what to record about it.
 ///
 /// Spec schema: `StagingMetadata`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StagingMetadata {
-    /// The `staging` value.
+    /// The location obtained from `getPhysicalAddress`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub staging: StagingLocation,
-    /// The `checksum` value.
+    /// Checksum the store gave the data, normally its ETag without quotes.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub checksum: String,
-    /// The `size_bytes` value.
+    /// Size of the data in bytes.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub size_bytes: i64,
-    /// The `user_metadata` value.
+    /// User metadata to attach to the object.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_metadata: Option<BTreeMap<String, String>>,
-    /// The `content_type` value.
+    /// MIME type to store with the object.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    /// The `mtime` value.
+    /// Modification time to record, in Unix seconds; the server may ignore it.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtime: Option<i64>,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3798,28 +3798,28 @@ impl StagingMetadata {
     }
 }
 
-/// The `GarbageCollectionPrepareResponse` object of the lakeFS API.
+/// Where the garbage-collection job finds the commit list prepared for one run, and where it writes its results.
 ///
 /// Spec schema: `GarbageCollectionPrepareResponse`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GarbageCollectionPrepareResponse {
-    /// The `run_id` value.
+    /// Id of this garbage-collection run.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub run_id: String,
-    /// The `gc_commits_location` value.
+    /// Storage URI of the CSV file listing the commits prepared for this run.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub gc_commits_location: String,
-    /// The `gc_addresses_location` value.
+    /// Storage URI under which the job writes, per run, the Parquet table of addresses to delete.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub gc_addresses_location: String,
-    /// The `gc_commits_presigned_url` value.
+    /// HTTP URL to fetch the commits CSV without store credentials, when presigning is available.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3848,33 +3848,33 @@ impl GarbageCollectionPrepareResponse {
     }
 }
 
-/// The `PrepareGarbageCollectionCommitsStatus` object of the lakeFS API.
+/// Progress of a background commit-list preparation started by `prepareGarbageCollectionCommitsAsync`.
 ///
 /// Spec schema: `PrepareGarbageCollectionCommitsStatus`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PrepareGarbageCollectionCommitsStatus {
-    /// The `task_id` value.
+    /// Id of the task.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub task_id: String,
-    /// The `completed` value.
+    /// False while the task runs; true once it has ended, with either `result` or `error` set.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub completed: bool,
-    /// The `update_time` value.
+    /// When the status last changed, as an RFC 3339 time.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub update_time: String,
-    /// The `result` value.
+    /// Locations of the prepared data, once the task has succeeded.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<GarbageCollectionPrepareResponse>,
-    /// The `error` value.
+    /// Why the task failed, if it did.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3909,13 +3909,13 @@ impl PrepareGarbageCollectionCommitsStatus {
     }
 }
 
-/// The `PrepareGCUncommittedRequest` object of the lakeFS API.
+/// Body of `prepareGarbageCollectionUncommitted`.
 ///
 /// Spec schema: `PrepareGCUncommittedRequest`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PrepareGCUncommittedRequest {
-    /// The `continuation_token` value.
+    /// Token from the previous answer, to continue where it stopped; unset for the first batch.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3937,23 +3937,23 @@ impl PrepareGCUncommittedRequest {
     }
 }
 
-/// The `PrepareGCUncommittedResponse` object of the lakeFS API.
+/// One batch of uncommitted-object addresses prepared for garbage collection.
 ///
 /// Spec schema: `PrepareGCUncommittedResponse`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PrepareGCUncommittedResponse {
-    /// The `run_id` value.
+    /// Id of this garbage-collection run.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub run_id: String,
-    /// The `gc_uncommitted_location` value.
+    /// Storage URI of the prepared addresses.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub gc_uncommitted_location: String,
-    /// The `continuation_token` value.
+    /// Token for the next call; absent when every batch has been prepared.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3977,18 +3977,18 @@ impl PrepareGCUncommittedResponse {
     }
 }
 
-/// The `GarbageCollectionRule` object of the lakeFS API.
+/// Retention period of one branch, overriding the repository default.
 ///
 /// Spec schema: `GarbageCollectionRule`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GarbageCollectionRule {
-    /// The `branch_id` value.
+    /// Name of the branch the rule applies to.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub branch_id: String,
-    /// The `retention_days` value.
+    /// Retention period for this branch, in days.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4005,18 +4005,18 @@ impl GarbageCollectionRule {
     }
 }
 
-/// The `GarbageCollectionRules` object of the lakeFS API.
+/// Garbage-collection retention rules of a repository: how long, in days, data no longer in a branch's latest commit stays recoverable, with per-branch overrides.
 ///
 /// Spec schema: `GarbageCollectionRules`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GarbageCollectionRules {
-    /// The `default_retention_days` value.
+    /// Retention period, in days, for branches without a rule of their own.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub default_retention_days: i64,
-    /// The `branches` value.
+    /// Per-branch retention periods that override the default.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4036,13 +4036,13 @@ impl GarbageCollectionRules {
     }
 }
 
-/// The `BranchProtectionRule` object of the lakeFS API.
+/// A rule protecting the branches whose names match a pattern: they cannot be written to directly or deleted, only changed by merges.
 ///
 /// Spec schema: `BranchProtectionRule`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BranchProtectionRule {
-    /// The `pattern` value.
+    /// Branch-name pattern with `*` and `?` wildcards, such as `main` or `release-*`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4070,13 +4070,13 @@ Object => "object",
 }
 }
 
-/// The `ImportLocation` object of the lakeFS API.
+/// One source of an import, an object-store prefix or single object, and where it lands on the branch.
 ///
 /// Spec schema: `ImportLocation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImportLocation {
-    /// The `type` value.
+    /// `common_prefix` to import everything under `path`, or `object` for the single object at `path`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -4085,12 +4085,12 @@ pub struct ImportLocation {
         deserialize_with = "crate::support::null_as_default"
     )]
     pub type_: ImportLocationType,
-    /// The `path` value.
+    /// Object-store URI of the prefix or object; it must be in the server's kind of store.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub path: String,
-    /// The `destination` value.
+    /// Path on the branch where the data lands: the exact object path for an object, or a prefix under which the source's relative paths are placed.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4112,23 +4112,23 @@ impl ImportLocation {
     }
 }
 
-/// The `ImportCreation` object of the lakeFS API.
+/// Body of `importStart`: what to import, and the commit that concludes the import.
 ///
 /// Spec schema: `ImportCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImportCreation {
-    /// The `paths` value.
+    /// The sources to import.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub paths: Vec<ImportLocation>,
-    /// The `commit` value.
+    /// Message and metadata of the commit made when the import finishes.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub commit: CommitCreation,
-    /// The `force` value.
+    /// Bypass the protection of a read-only repository.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4152,33 +4152,33 @@ impl ImportCreation {
     }
 }
 
-/// The `RangeMetadata` object of the lakeFS API.
+/// Summary of one range file, a sorted run of entries within a meta-range.
 ///
 /// Spec schema: `RangeMetadata`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RangeMetadata {
-    /// The `id` value.
+    /// Identifier under which the range file is stored.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `min_key` value.
+    /// Lowest key stored in this range file.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub min_key: String,
-    /// The `max_key` value.
+    /// Highest key stored in this range file.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub max_key: String,
-    /// The `count` value.
+    /// How many entries the range holds.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub count: i64,
-    /// The `estimated_size` value.
+    /// Roughly how big the range file is, in bytes.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4204,38 +4204,38 @@ impl RangeMetadata {
     }
 }
 
-/// The `ImportStatus` object of the lakeFS API.
+/// Progress of an import started by `importStart`.
 ///
 /// Spec schema: `ImportStatus`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImportStatus {
-    /// The `completed` value.
+    /// Whether the import has finished; check `error` to see whether it succeeded.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub completed: bool,
-    /// The `update_time` value.
+    /// When the status last changed, as an RFC 3339 time.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub update_time: String,
-    /// The `ingested_objects` value.
+    /// How many objects the import has handled so far.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingested_objects: Option<i64>,
-    /// The `metarange_id` value.
+    /// Id of the meta-range holding the imported entries, once available.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metarange_id: Option<String>,
-    /// The `commit` value.
+    /// The commit that concluded the import, once it has succeeded.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<Commit>,
-    /// The `error` value.
+    /// Why the import failed, if it did.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4277,13 +4277,13 @@ impl ImportStatus {
     }
 }
 
-/// The `ImportCreationResponse` object of the lakeFS API.
+/// Answer of `importStart`.
 ///
 /// Spec schema: `ImportCreationResponse`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImportCreationResponse {
-    /// The `id` value.
+    /// Id of the import, for `importStatus` and `importCancel`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4297,13 +4297,13 @@ impl ImportCreationResponse {
     }
 }
 
-/// The `TaskCreation` object of the lakeFS API.
+/// Handle of a background task started by `prepareGarbageCollectionCommitsAsync`.
 ///
 /// Spec schema: `TaskCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TaskCreation {
-    /// The `id` value.
+    /// Id of the task, for polling its status.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4317,13 +4317,13 @@ impl TaskCreation {
     }
 }
 
-/// The `MetaRangeCreation` object of the lakeFS API.
+/// A list of ranges to assemble into a meta-range. No operation in this version of the API uses it.
 ///
 /// Spec schema: `MetaRangeCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetaRangeCreation {
-    /// The `ranges` value.
+    /// The ranges, in key order.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4339,13 +4339,13 @@ impl MetaRangeCreation {
     }
 }
 
-/// The `MetaRangeCreationResponse` object of the lakeFS API.
+/// Id of a newly assembled meta-range. No operation in this version of the API uses it.
 ///
 /// Spec schema: `MetaRangeCreationResponse`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetaRangeCreationResponse {
-    /// The `id` value.
+    /// Identifier assigned to the assembled meta-range.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4367,13 +4367,13 @@ impl MetaRangeCreationResponse {
     }
 }
 
-/// The `UpdateToken` object of the lakeFS API.
+/// A branch's staging token. No operation in this version of the API uses it.
 ///
 /// Spec schema: `UpdateToken`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateToken {
-    /// The `staging_token` value.
+    /// The staging token.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4389,23 +4389,23 @@ impl UpdateToken {
     }
 }
 
-/// The `StatsEvent` object of the lakeFS API.
+/// How many times one kind of usage event happened, as sent with `postStatsEvents`.
 ///
 /// Spec schema: `StatsEvent`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StatsEvent {
-    /// The `class` value.
+    /// Category of the event, such as `openapi_request` or `ui-event`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub class: String,
-    /// The `name` value.
+    /// Name of the event within its category, such as `create_repository`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub name: String,
-    /// The `count` value.
+    /// How many times the event happened.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4423,13 +4423,13 @@ impl StatsEvent {
     }
 }
 
-/// The `StatsEventsList` object of the lakeFS API.
+/// Body of `postStatsEvents`.
 ///
 /// Spec schema: `StatsEventsList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StatsEventsList {
-    /// The `events` value.
+    /// The event counts to report.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4445,23 +4445,23 @@ impl StatsEventsList {
     }
 }
 
-/// The `PresignMultipartUpload` object of the lakeFS API.
+/// Answer of `createPresignMultipartUpload`: the handle of a new multipart upload.
 ///
 /// Spec schema: `PresignMultipartUpload`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PresignMultipartUpload {
-    /// The `upload_id` value.
+    /// Id of the upload, for the other multipart calls.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub upload_id: String,
-    /// The `physical_address` value.
+    /// Object-store address of the whole object; send it back when completing or aborting.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub physical_address: String,
-    /// The `presigned_urls` value.
+    /// One presigned PUT URL per requested part, the first for part 1; absent when no parts were requested.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4485,18 +4485,18 @@ impl PresignMultipartUpload {
     }
 }
 
-/// The `UploadPart` object of the lakeFS API.
+/// One uploaded part, as listed when completing a presigned multipart upload.
 ///
 /// Spec schema: `UploadPart`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UploadPart {
-    /// The `part_number` value.
+    /// Number of the part, from 1.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub part_number: i64,
-    /// The `etag` value.
+    /// ETag the object store returned for the part.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4513,13 +4513,13 @@ impl UploadPart {
     }
 }
 
-/// The `UploadPartFrom` object of the lakeFS API.
+/// Body of `uploadPart`.
 ///
 /// Spec schema: `UploadPartFrom`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UploadPartFrom {
-    /// The `physical_address` value.
+    /// Same value as the `physical_address` that `createPresignMultipartUpload` answered with.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4535,18 +4535,18 @@ impl UploadPartFrom {
     }
 }
 
-/// The `CopyPartSource` object of the lakeFS API.
+/// The lakeFS object, and optionally the byte range of it, that a multipart part is copied from.
 ///
 /// Spec schema: `CopyPartSource`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CopyPartSource {
-    /// The `repository` value.
+    /// Repository holding the source object.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub repository: String,
-    /// The `ref` value.
+    /// Ref to read the source object from.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(
@@ -4555,12 +4555,12 @@ pub struct CopyPartSource {
         deserialize_with = "crate::support::null_as_default"
     )]
     pub ref_: String,
-    /// The `path` value.
+    /// Path of the source object.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub path: String,
-    /// The `range` value.
+    /// Bytes to copy, as `bytes=START-END`; the whole object when unset.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4589,18 +4589,18 @@ impl CopyPartSource {
     }
 }
 
-/// The `UploadPartCopyFrom` object of the lakeFS API.
+/// Body of `uploadPartCopy`: the upload's address and the object to copy the part from.
 ///
 /// Spec schema: `UploadPartCopyFrom`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UploadPartCopyFrom {
-    /// The `physical_address` value.
+    /// Same value as the `physical_address` that `createPresignMultipartUpload` answered with.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub physical_address: String,
-    /// The `copy_source` value.
+    /// The object, and optional byte range, to copy.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4620,13 +4620,13 @@ impl UploadPartCopyFrom {
     }
 }
 
-/// The `UploadTo` object of the lakeFS API.
+/// Answer of `uploadPart`.
 ///
 /// Spec schema: `UploadTo`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UploadTo {
-    /// The `presigned_url` value.
+    /// URL to PUT the part's bytes to, without lakeFS credentials.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4642,28 +4642,28 @@ impl UploadTo {
     }
 }
 
-/// The `CompletePresignMultipartUpload` object of the lakeFS API.
+/// Body of `completePresignMultipartUpload`.
 ///
 /// Spec schema: `CompletePresignMultipartUpload`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CompletePresignMultipartUpload {
-    /// The `physical_address` value.
+    /// Same value as the `physical_address` that `createPresignMultipartUpload` answered with.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub physical_address: String,
-    /// The `parts` value.
+    /// Every uploaded part with its ETag, in ascending part order.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub parts: Vec<UploadPart>,
-    /// The `user_metadata` value.
+    /// User metadata to attach to the object.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_metadata: Option<BTreeMap<String, String>>,
-    /// The `content_type` value.
+    /// MIME type to store with the object.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4693,13 +4693,13 @@ impl CompletePresignMultipartUpload {
     }
 }
 
-/// The `AbortPresignMultipartUpload` object of the lakeFS API.
+/// Body of `abortPresignMultipartUpload`.
 ///
 /// Spec schema: `AbortPresignMultipartUpload`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AbortPresignMultipartUpload {
-    /// The `physical_address` value.
+    /// Same value as the `physical_address` that `createPresignMultipartUpload` answered with.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4715,23 +4715,23 @@ impl AbortPresignMultipartUpload {
     }
 }
 
-/// The `UsageReport` object of the lakeFS API.
+/// Usage count of one calendar month.
 ///
 /// Spec schema: `UsageReport`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UsageReport {
-    /// The `year` value.
+    /// Year, such as 2025.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub year: i64,
-    /// The `month` value.
+    /// Month of the year, from 1 to 12.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub month: i64,
-    /// The `count` value.
+    /// Usage count for that month.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4749,18 +4749,18 @@ impl UsageReport {
     }
 }
 
-/// The `InstallationUsageReport` object of the lakeFS API.
+/// Usage of one lakeFS installation, month by month.
 ///
 /// Spec schema: `InstallationUsageReport`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InstallationUsageReport {
-    /// The `installation_id` value.
+    /// Id of the installation.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub installation_id: String,
-    /// The `reports` value.
+    /// One entry per month.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4777,18 +4777,18 @@ impl InstallationUsageReport {
     }
 }
 
-/// The `ExternalPrincipalList` object of the lakeFS API.
+/// One page of external principals.
 ///
 /// Spec schema: `ExternalPrincipalList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ExternalPrincipalList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The external principals in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -4808,18 +4808,18 @@ impl ExternalPrincipalList {
     }
 }
 
-/// The `ExternalPrincipalSettings` object of the lakeFS API.
+/// String settings passed on to the external authenticator for one principal.
 ///
 /// Spec schema: `ExternalPrincipalSettings`.
 pub type ExternalPrincipalSettings = BTreeMap<String, String>;
 
-/// The `ExternalPrincipalCreation` object of the lakeFS API.
+/// Body of `createUserExternalPrincipal`.
 ///
 /// Spec schema: `ExternalPrincipalCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ExternalPrincipalCreation {
-    /// The `settings` value.
+    /// Settings for the external authenticator, kept as free-form JSON.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4841,23 +4841,23 @@ impl ExternalPrincipalCreation {
     }
 }
 
-/// The `ExternalPrincipal` object of the lakeFS API.
+/// An identity from an external provider, such as an AWS IAM role, linked to a lakeFS user it can log in as.
 ///
 /// Spec schema: `ExternalPrincipal`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ExternalPrincipal {
-    /// The `id` value.
+    /// Id of the principal, such as an AWS IAM role ARN.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `user_id` value.
+    /// Id of the lakeFS user the principal is linked to.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub user_id: String,
-    /// The `settings` value.
+    /// Settings for the external authenticator, kept as free-form JSON.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4895,23 +4895,23 @@ Merged => "merged",
 }
 }
 
-/// The `PullRequestBasic` object of the lakeFS API.
+/// The editable fields of a pull request; as the body of `updatePullRequest`, fields left unset stay unchanged.
 ///
 /// Spec schema: `PullRequestBasic`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PullRequestBasic {
-    /// The `status` value.
+    /// `open`, `closed` or `merged`.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<PullRequestBasicStatus>,
-    /// The `title` value.
+    /// Title of the pull request.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// The `description` value.
+    /// Free-text description of the pull request.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4945,58 +4945,58 @@ impl PullRequestBasic {
     }
 }
 
-/// The `PullRequest` object of the lakeFS API.
+/// A pull request: a proposal to merge a source branch into a destination branch, with its state.
 ///
 /// Spec schema: `PullRequest`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PullRequest {
-    /// The `status` value.
+    /// `open`, `closed` or `merged`.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub status: PullRequestBasicStatus,
-    /// The `title` value.
+    /// Title of the pull request.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub title: String,
-    /// The `description` value.
+    /// Free-text description of the pull request.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub description: String,
-    /// The `id` value.
+    /// Id of the pull request.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub id: String,
-    /// The `creation_date` value.
+    /// When the pull request was opened, as an RFC 3339 time.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub creation_date: String,
-    /// The `author` value.
+    /// Id of the user who opened it.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub author: String,
-    /// The `source_branch` value.
+    /// Branch whose changes are proposed.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub source_branch: String,
-    /// The `destination_branch` value.
+    /// Branch the changes would be merged into.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub destination_branch: String,
-    /// The `merged_commit_id` value.
+    /// Commit the merge produced on the destination branch; absent unless the status is `merged`.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_commit_id: Option<String>,
-    /// The `closed_date` value.
+    /// When the pull request was closed or merged, as an RFC 3339 time; absent while open.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5041,18 +5041,18 @@ impl PullRequest {
     }
 }
 
-/// The `PullRequestsList` object of the lakeFS API.
+/// One page of pull requests.
 ///
 /// Spec schema: `PullRequestsList`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PullRequestsList {
-    /// The `pagination` value.
+    /// Paging state of this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub pagination: Pagination,
-    /// The `results` value.
+    /// The pull requests in this page.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -5069,28 +5069,28 @@ impl PullRequestsList {
     }
 }
 
-/// The `PullRequestCreation` object of the lakeFS API.
+/// Body of `createPullRequest`.
 ///
 /// Spec schema: `PullRequestCreation`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PullRequestCreation {
-    /// The `title` value.
+    /// Title of the pull request.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub title: String,
-    /// The `description` value.
+    /// Free-text description of the pull request.
     ///
     /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The `source_branch` value.
+    /// Branch whose changes are proposed.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
     pub source_branch: String,
-    /// The `destination_branch` value.
+    /// Branch the changes would be merged into.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]
@@ -5119,13 +5119,13 @@ impl PullRequestCreation {
     }
 }
 
-/// The `PullRequestCreationResponse` object of the lakeFS API.
+/// Answer of `createPullRequest`.
 ///
 /// Spec schema: `PullRequestCreationResponse`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PullRequestCreationResponse {
-    /// The `id` value.
+    /// Identifier of the newly opened pull request, for the other pull request calls.
     ///
     /// Required by the spec; decodes to the default value when a server omits it or sends `null`.
     #[serde(default, deserialize_with = "crate::support::null_as_default")]

@@ -1,4 +1,5 @@
 //! Checks shared by the generated round-trip tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde::{Serialize, de::DeserializeOwned};
 use std::fmt::Debug;

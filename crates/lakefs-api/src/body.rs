@@ -1,0 +1,306 @@
+//! Request and response bodies that are not JSON: uploads, downloads and header-only answers.
+
+use crate::error::{Error, Result};
+use bytes::Bytes;
+use futures::stream::{BoxStream, Stream, StreamExt, TryStreamExt};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// The content of an upload: bytes in memory, a stream, or a file, sent without being
+/// buffered whole.
+pub struct UploadBody {
+    pub(crate) source: UploadSource,
+    pub(crate) length: Option<u64>,
+}
+
+pub(crate) enum UploadSource {
+    Bytes(Bytes),
+    Stream(BoxStream<'static, std::io::Result<Bytes>>),
+}
+
+impl UploadBody {
+    /// Uploads a stream of chunks. `length`, when known, is sent as `Content-Length`.
+    pub fn from_stream<S>(stream: S, length: Option<u64>) -> Self
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+    {
+        UploadBody {
+            source: UploadSource::Stream(stream.boxed()),
+            length,
+        }
+    }
+
+    /// Uploads everything an async reader yields, in chunks.
+    pub fn from_reader<R>(reader: R, length: Option<u64>) -> Self
+    where
+        R: tokio::io::AsyncRead + Send + 'static,
+    {
+        Self::from_stream(
+            tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024),
+            length,
+        )
+    }
+
+    /// Uploads a file, streamed from disk with its size as `Content-Length`.
+    pub async fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let io_error = |source| Error::LocalIo {
+            context: format!("cannot read {}", path.display()),
+            source,
+        };
+        let file = tokio::fs::File::open(path).await.map_err(io_error)?;
+        let length = file.metadata().await.map_err(io_error)?.len();
+        Ok(Self::from_reader(file, Some(length)))
+    }
+
+    /// The size in bytes, when known before sending.
+    pub fn len(&self) -> Option<u64> {
+        self.length
+    }
+
+    /// Whether the body is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.length == Some(0)
+    }
+
+    pub(crate) fn into_reqwest(self) -> reqwest::Body {
+        match self.source {
+            UploadSource::Bytes(b) => reqwest::Body::from(b),
+            UploadSource::Stream(s) => reqwest::Body::wrap_stream(s),
+        }
+    }
+}
+
+impl fmt::Debug for UploadBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.source {
+            UploadSource::Bytes(_) => "bytes",
+            UploadSource::Stream(_) => "stream",
+        };
+        f.debug_struct("UploadBody")
+            .field("source", &kind)
+            .field("length", &self.length)
+            .finish()
+    }
+}
+
+impl From<Bytes> for UploadBody {
+    fn from(b: Bytes) -> Self {
+        let length = Some(b.len() as u64);
+        UploadBody {
+            source: UploadSource::Bytes(b),
+            length,
+        }
+    }
+}
+
+impl From<Vec<u8>> for UploadBody {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes::from(v).into()
+    }
+}
+
+impl From<String> for UploadBody {
+    fn from(s: String) -> Self {
+        Bytes::from(s).into()
+    }
+}
+
+impl From<&'static str> for UploadBody {
+    fn from(s: &'static str) -> Self {
+        Bytes::from_static(s.as_bytes()).into()
+    }
+}
+
+impl From<&'static [u8]> for UploadBody {
+    fn from(s: &'static [u8]) -> Self {
+        Bytes::from_static(s).into()
+    }
+}
+
+/// A downloaded body as a stream of chunks; nothing is buffered unless you ask
+/// ([`ByteStream::bytes`]).
+pub struct ByteStream {
+    inner: BoxStream<'static, Result<Bytes>>,
+}
+
+impl ByteStream {
+    pub(crate) fn new(inner: BoxStream<'static, Result<Bytes>>) -> Self {
+        ByteStream { inner }
+    }
+
+    pub(crate) fn empty() -> Self {
+        ByteStream {
+            inner: futures::stream::empty().boxed(),
+        }
+    }
+
+    /// Reads the whole body into memory.
+    pub async fn bytes(self) -> Result<Bytes> {
+        let chunks: Vec<Bytes> = self.inner.try_collect().await?;
+        if chunks.len() == 1 {
+            return Ok(chunks.into_iter().next().unwrap_or_default());
+        }
+        Ok(chunks.concat().into())
+    }
+
+    /// Writes the body to an async writer chunk by chunk; returns the number of bytes.
+    pub async fn write_to<W: tokio::io::AsyncWrite + Unpin>(
+        mut self,
+        writer: &mut W,
+    ) -> Result<u64> {
+        use tokio::io::AsyncWriteExt;
+        let mut total = 0u64;
+        while let Some(chunk) = self.inner.try_next().await? {
+            writer
+                .write_all(&chunk)
+                .await
+                .map_err(|source| Error::LocalIo {
+                    context: "cannot write the downloaded data".into(),
+                    source,
+                })?;
+            total += chunk.len() as u64;
+        }
+        writer.flush().await.map_err(|source| Error::LocalIo {
+            context: "cannot flush".into(),
+            source,
+        })?;
+        Ok(total)
+    }
+}
+
+impl Stream for ByteStream {
+    type Item = Result<Bytes>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ByteStream")
+    }
+}
+
+/// What the headers of an object answer say (`getObject`, `headObject`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectMetadata {
+    /// HTTP status (200, 206 for a range, 304 when not modified).
+    pub status: u16,
+    /// `Content-Length`: bytes in this answer.
+    pub content_length: Option<u64>,
+    /// `Content-Type`: the object's stored content type.
+    pub content_type: Option<String>,
+    /// `ETag`, without quotes.
+    pub etag: Option<String>,
+    /// `Last-Modified`, as sent (an HTTP date).
+    pub last_modified: Option<String>,
+    /// `Content-Range`, for a range answer (`bytes START-END/SIZE`).
+    pub content_range: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// The server's `X-Request-ID`.
+    pub request_id: Option<String>,
+    /// `x-lakefs-meta-*` user metadata headers, keyed without the prefix.
+    pub user_metadata: BTreeMap<String, String>,
+}
+
+impl ObjectMetadata {
+    pub(crate) fn from_response(status: u16, headers: &reqwest::header::HeaderMap) -> Self {
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let user_metadata = headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let key = name.as_str().strip_prefix("x-lakefs-meta-")?;
+                Some((key.to_string(), value.to_str().ok()?.to_string()))
+            })
+            .collect();
+        ObjectMetadata {
+            status,
+            content_length: get("content-length").and_then(|v| v.parse().ok()),
+            content_type: get("content-type"),
+            etag: get("etag").map(|e| unquote(&e)),
+            last_modified: get("last-modified"),
+            content_range: get("content-range"),
+            content_disposition: get("content-disposition"),
+            request_id: get("x-request-id"),
+            user_metadata,
+        }
+    }
+
+    /// The full object size, from `Content-Range` on a range answer, else `Content-Length`.
+    pub fn object_size(&self) -> Option<u64> {
+        self.content_range
+            .as_deref()
+            .and_then(|r| r.rsplit('/').next())
+            .and_then(|total| total.parse().ok())
+            .or(self.content_length)
+    }
+}
+
+pub(crate) fn unquote(etag: &str) -> String {
+    etag.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .to_string()
+}
+
+/// A download: the object's metadata and its content as a stream.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ObjectDownload {
+    /// What the headers say.
+    pub metadata: ObjectMetadata,
+    /// The content (empty when not modified).
+    pub body: ByteStream,
+}
+
+impl ObjectDownload {
+    /// Whether the server answered 304 to `If-None-Match`: the copy you have is current.
+    pub fn is_not_modified(&self) -> bool {
+        self.metadata.status == 304
+    }
+
+    /// Reads the whole content into memory.
+    pub async fn bytes(self) -> Result<Bytes> {
+        self.body.bytes().await
+    }
+}
+
+/// A JSON answer together with the `ETag` header that came with it (e.g. branch protection
+/// rules, to send back as `If-Match`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct WithEtag<T> {
+    /// The decoded body.
+    pub value: T,
+    /// The `ETag` header, without quotes.
+    pub etag: Option<String>,
+}
+
+/// A JSON answer together with its `Location` header (`getMetaRange`, `getRange`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct WithLocation<T> {
+    /// The decoded body.
+    pub value: T,
+    /// The `Location` header.
+    pub location: Option<String>,
+}
+
+/// The answer of `uploadPartCopy`: the part's `ETag`, needed to complete the upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PartEtag {
+    /// The `ETag` header, without quotes.
+    pub etag: Option<String>,
+}

@@ -1,0 +1,462 @@
+//! Sending one call and decoding its answer. The generated trait implementations describe
+//! each call with a [`Call`] and pick one of the decoders below.
+
+use crate::body::{
+    ByteStream, ObjectDownload, ObjectMetadata, PartEtag, UploadBody, WithEtag, WithLocation,
+    unquote,
+};
+use crate::client::LakeFsClient;
+use crate::config::Credentials;
+use crate::error::{ApiError, Error, ErrorBody, ErrorKind, Result};
+use crate::operation::OperationInfo;
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+const SNIPPET_CHARS: usize = 200;
+
+/// One request, before it is sent.
+pub(crate) struct Call {
+    op: &'static OperationInfo,
+    path: String,
+    query: Vec<(&'static str, String)>,
+    headers: Vec<(String, String)>,
+    body: CallBody,
+}
+
+enum CallBody {
+    None,
+    Json(Vec<u8>),
+    Upload(UploadBody),
+}
+
+impl Call {
+    pub(crate) fn new(op: &'static OperationInfo, path: String) -> Self {
+        Call {
+            op,
+            path,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: CallBody::None,
+        }
+    }
+
+    pub(crate) fn query(&mut self, name: &'static str, value: impl ToString) {
+        self.query.push((name, value.to_string()));
+    }
+
+    pub(crate) fn query_opt(&mut self, name: &'static str, value: Option<impl ToString>) {
+        if let Some(v) = value {
+            self.query(name, v);
+        }
+    }
+
+    /// Array parameters repeat the name (`objects=a&objects=b`), as lakeFS expects.
+    pub(crate) fn query_list(&mut self, name: &'static str, values: Option<&[String]>) {
+        for v in values.unwrap_or_default() {
+            self.query(name, v);
+        }
+    }
+
+    pub(crate) fn header(&mut self, name: &str, value: impl ToString) {
+        self.headers.push((name.to_string(), value.to_string()));
+    }
+
+    pub(crate) fn header_opt(&mut self, name: &str, value: Option<impl ToString>) {
+        if let Some(v) = value {
+            self.header(name, v);
+        }
+    }
+
+    pub(crate) fn json<T: serde::Serialize + ?Sized>(&mut self, body: &T) -> Result<()> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Error::InvalidArgument(format!("{}: cannot encode the body: {e}", self.op.id))
+        })?;
+        self.body = CallBody::Json(bytes);
+        Ok(())
+    }
+
+    pub(crate) fn upload(&mut self, body: UploadBody) {
+        self.body = CallBody::Upload(body);
+    }
+}
+
+/// Request identity kept for errors and logs (never credentials).
+#[derive(Clone)]
+pub(crate) struct Sent {
+    pub(crate) op: &'static OperationInfo,
+    pub(crate) method: String,
+    pub(crate) url: String,
+}
+
+impl LakeFsClient {
+    /// Sends a call; a non-success status becomes [`Error::Api`].
+    pub(crate) async fn execute(&self, call: Call) -> Result<(Sent, reqwest::Response)> {
+        let op = call.op;
+        let mut url = self.inner.base_url.clone();
+        url.set_path(&format!("{}{}", self.inner.base_url.path(), call.path));
+        if !call.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &call.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        let method = reqwest::Method::from_bytes(op.method.as_bytes())
+            .map_err(|e| Error::InvalidArgument(format!("{}: {e}", op.id)))?;
+        let sent = Sent {
+            op,
+            method: op.method.to_string(),
+            url: redact(&url),
+        };
+        let mut request = self
+            .inner
+            .http
+            .request(method, url)
+            .header("accept", op.accept);
+        if op.needs_auth {
+            request = match &self.inner.credentials {
+                Some(Credentials::AccessKey {
+                    access_key_id,
+                    secret_access_key,
+                }) => request.basic_auth(access_key_id, Some(secret_access_key.expose())),
+                Some(Credentials::Bearer(token)) => request.bearer_auth(token.expose()),
+                None => request,
+            };
+        }
+        for (name, value) in &call.headers {
+            let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+                Error::InvalidArgument(format!("{}: header {name} has an invalid value", op.id))
+            })?;
+            request = request.header(name.as_str(), value);
+        }
+        let streaming = matches!(call.body, CallBody::Upload(_)) || op.accept == BYTES_ACCEPT;
+        request = match call.body {
+            CallBody::None => request,
+            CallBody::Json(bytes) => request
+                .header("content-type", "application/json")
+                .body(bytes),
+            CallBody::Upload(body) => {
+                if let Some(len) = body.len() {
+                    request = request.header("content-length", len);
+                }
+                request.body(body.into_reqwest())
+            }
+        };
+        // Streaming transfers are bounded by the read (idle) timeout instead of a total one.
+        if let (false, Some(timeout)) = (streaming, self.inner.request_timeout) {
+            request = request.timeout(timeout);
+        }
+        let span = tracing::debug_span!(
+            "lakefs.request",
+            operation = op.id,
+            method = op.method,
+            attempt = 1u32,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        async {
+            let response = request
+                .send()
+                .await
+                .map_err(|e| transport_error(&sent, e))?;
+            let span = tracing::Span::current();
+            span.record("status", response.status().as_u16());
+            if let Some(id) = header(&response, "x-request-id") {
+                span.record("request_id", id.as_str());
+            }
+            let status = response.status().as_u16();
+            if (200..400).contains(&status) {
+                Ok((sent, response))
+            } else {
+                Err(api_error(&sent, response).await)
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// The `Accept` the generator uses for byte-stream answers.
+pub(crate) const BYTES_ACCEPT: &str = "application/octet-stream, */*";
+
+fn redact(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn transport_error(sent: &Sent, source: reqwest::Error) -> Error {
+    let (method, url) = (sent.method.clone(), sent.url.clone());
+    if source.is_timeout() {
+        Error::Timeout {
+            method,
+            url,
+            source,
+        }
+    } else {
+        Error::Transport {
+            method,
+            url,
+            source,
+        }
+    }
+}
+
+fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = collapsed.chars().take(SNIPPET_CHARS).collect();
+    if collapsed.chars().count() > SNIPPET_CHARS {
+        cut.push('…');
+    }
+    cut
+}
+
+/// Builds the error for a non-success answer. Never fails: a body that cannot be read or
+/// parsed still gives the status, the request id and a readable message.
+async fn api_error(sent: &Sent, response: reqwest::Response) -> Error {
+    let status = response.status();
+    let request_id = header(&response, "x-request-id");
+    let content_type = header(&response, "content-type");
+    let bytes = response.bytes().await.unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("unknown status");
+    let body = error_body(sent.op, status.as_u16(), &bytes, content_type);
+    let message = match &body {
+        ErrorBody::Error(e) if !e.message.is_empty() => e.message.clone(),
+        ErrorBody::NoAcl(e) if !e.message.is_empty() => e.message.clone(),
+        ErrorBody::MergeResult(_) => format!("{reason}: merge conflict"),
+        ErrorBody::StagingLocation(_) => format!("{reason}: the staged object changed"),
+        ErrorBody::NotJson { snippet, .. } => format!("{reason}: {snippet}"),
+        ErrorBody::OtherJson(v) => match v.get("message").and_then(|m| m.as_str()) {
+            Some(m) => m.to_string(),
+            None => format!("{reason}: {}", snippet(v.to_string().as_bytes())),
+        },
+        _ => format!("{reason} (no message in the answer)"),
+    };
+    Error::Api(Box::new(ApiError {
+        operation: sent.op.id,
+        status: status.as_u16(),
+        kind: ErrorKind::from_status(status.as_u16()),
+        message,
+        request_id,
+        method: sent.method.clone(),
+        url: sent.url.clone(),
+        body,
+    }))
+}
+
+fn error_body(
+    op: &OperationInfo,
+    status: u16,
+    bytes: &[u8],
+    content_type: Option<String>,
+) -> ErrorBody {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return ErrorBody::Empty;
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return ErrorBody::NotJson {
+            content_type,
+            snippet: snippet(bytes),
+        };
+    };
+    fn typed<T: DeserializeOwned>(v: &serde_json::Value) -> Option<T> {
+        if !v.is_object() {
+            return None;
+        }
+        serde_json::from_value(v.clone()).ok()
+    }
+    let parsed = match op.error_schema(status) {
+        Some("MergeResult") => typed(&value).map(ErrorBody::MergeResult),
+        Some("StagingLocation") => typed(&value).map(ErrorBody::StagingLocation),
+        Some("ErrorNoACL") => typed(&value).map(ErrorBody::NoAcl),
+        _ if value.get("message").is_some_and(|m| m.is_string()) => {
+            typed(&value).map(ErrorBody::Error)
+        }
+        _ => None,
+    };
+    parsed.unwrap_or(ErrorBody::OtherJson(value))
+}
+
+fn decode_error(sent: &Sent, status: u16, request_id: Option<String>, message: String) -> Error {
+    Error::Decode {
+        operation: sent.op.id,
+        status,
+        message,
+        request_id,
+    }
+}
+
+async fn read_all(
+    sent: &Sent,
+    response: reqwest::Response,
+) -> Result<(u16, Option<String>, Bytes)> {
+    let status = response.status().as_u16();
+    let request_id = header(&response, "x-request-id");
+    match response.bytes().await {
+        Ok(b) => Ok((status, request_id, b)),
+        Err(e) => Err(transport_error(sent, e)),
+    }
+}
+
+// ------------------------------------------------------------------- decoders
+
+pub(crate) async fn json<T: DeserializeOwned>(answer: (Sent, reqwest::Response)) -> Result<T> {
+    let (sent, response) = answer;
+    let (status, request_id, bytes) = read_all(&sent, response).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        decode_error(
+            &sent,
+            status,
+            request_id,
+            format!("invalid JSON ({e}): {}", snippet(&bytes)),
+        )
+    })
+}
+
+pub(crate) async fn empty(answer: (Sent, reqwest::Response)) -> Result<()> {
+    let (sent, response) = answer;
+    read_all(&sent, response).await.map(|_| ())
+}
+
+pub(crate) async fn text(answer: (Sent, reqwest::Response)) -> Result<String> {
+    let (sent, response) = answer;
+    let (status, request_id, bytes) = read_all(&sent, response).await?;
+    String::from_utf8(bytes.to_vec())
+        .map(|s| s.trim().to_string())
+        .map_err(|_| {
+            decode_error(
+                &sent,
+                status,
+                request_id,
+                "the text answer is not UTF-8".into(),
+            )
+        })
+}
+
+pub(crate) async fn json_with_etag<T: DeserializeOwned>(
+    answer: (Sent, reqwest::Response),
+) -> Result<WithEtag<T>> {
+    let etag = header(&answer.1, "etag").map(|e| unquote(&e));
+    Ok(WithEtag {
+        value: json(answer).await?,
+        etag,
+    })
+}
+
+pub(crate) async fn json_with_location<T: DeserializeOwned>(
+    answer: (Sent, reqwest::Response),
+) -> Result<WithLocation<T>> {
+    let location = header(&answer.1, "location");
+    Ok(WithLocation {
+        value: json(answer).await?,
+        location,
+    })
+}
+
+pub(crate) async fn part_etag(answer: (Sent, reqwest::Response)) -> Result<PartEtag> {
+    let etag = header(&answer.1, "etag").map(|e| unquote(&e));
+    empty(answer).await?;
+    Ok(PartEtag { etag })
+}
+
+pub(crate) async fn head(answer: (Sent, reqwest::Response)) -> Result<ObjectMetadata> {
+    let (_, response) = answer;
+    Ok(ObjectMetadata::from_response(
+        response.status().as_u16(),
+        response.headers(),
+    ))
+}
+
+fn body_stream(sent: Sent, response: reqwest::Response) -> ByteStream {
+    ByteStream::new(
+        response
+            .bytes_stream()
+            .map_err(move |e| transport_error(&sent, e))
+            .boxed(),
+    )
+}
+
+impl LakeFsClient {
+    /// Follows a presign redirect to the object store, WITHOUT lakeFS credentials.
+    async fn follow_redirect(
+        &self,
+        sent: Sent,
+        response: reqwest::Response,
+        range: Option<&str>,
+    ) -> Result<(Sent, reqwest::Response)> {
+        let status = response.status().as_u16();
+        if !(300..400).contains(&status) || status == 304 {
+            return Ok((sent, response));
+        }
+        let request_id = header(&response, "x-request-id");
+        let location = header(&response, "location").ok_or_else(|| {
+            decode_error(
+                &sent,
+                status,
+                request_id.clone(),
+                "a redirect without a Location header".into(),
+            )
+        })?;
+        let target = reqwest::Url::parse(&location).map_err(|e| {
+            decode_error(
+                &sent,
+                status,
+                request_id,
+                format!("invalid redirect location: {e}"),
+            )
+        })?;
+        let storage = Sent {
+            op: sent.op,
+            method: "GET".into(),
+            url: redact(&target),
+        };
+        let mut request = self.inner.http.get(target);
+        if let Some(range) = range {
+            request = request.header("range", range);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&storage, e))?;
+        if response.status().is_success() {
+            Ok((storage, response))
+        } else {
+            Err(api_error(&storage, response).await)
+        }
+    }
+
+    pub(crate) async fn download(
+        &self,
+        answer: (Sent, reqwest::Response),
+        range: Option<&str>,
+    ) -> Result<ObjectDownload> {
+        let (sent, response) = self.follow_redirect(answer.0, answer.1, range).await?;
+        let metadata =
+            ObjectMetadata::from_response(response.status().as_u16(), response.headers());
+        let body = if metadata.status == 304 {
+            ByteStream::empty()
+        } else {
+            body_stream(sent, response)
+        };
+        Ok(ObjectDownload { metadata, body })
+    }
+
+    pub(crate) async fn bytes_stream(
+        &self,
+        answer: (Sent, reqwest::Response),
+    ) -> Result<ByteStream> {
+        let (sent, response) = self.follow_redirect(answer.0, answer.1, None).await?;
+        Ok(body_stream(sent, response))
+    }
+}

@@ -1,0 +1,232 @@
+//! Where the client's settings come from: explicit settings, then `LAKECTL_*` environment
+//! variables, then the lakectl configuration file.
+
+use crate::error::{Error, Result};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A secret whose `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself: call this only where it must be sent.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret::new(value)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+/// How requests authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// HTTP basic with an access key pair (what lakectl uses).
+    AccessKey {
+        /// Access key id.
+        access_key_id: String,
+        /// Secret access key.
+        secret_access_key: Secret,
+    },
+    /// A bearer token, e.g. from `login` or `sts_login`.
+    Bearer(Secret),
+}
+
+/// Environment variable naming the lakeFS endpoint.
+pub const ENV_ENDPOINT: &str = "LAKECTL_SERVER_ENDPOINT_URL";
+/// Environment variable naming the access key id.
+pub const ENV_ACCESS_KEY_ID: &str = "LAKECTL_CREDENTIALS_ACCESS_KEY_ID";
+/// Environment variable naming the secret access key.
+pub const ENV_SECRET_ACCESS_KEY: &str = "LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY";
+/// Environment variable naming the lakectl configuration file (default `~/.lakectl.yaml`).
+pub const ENV_CONFIG_FILE: &str = "LAKECTL_CONFIG_FILE";
+
+/// Settings read from the environment and the lakectl file; each may be missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LakectlSettings {
+    /// `server.endpoint_url`.
+    pub endpoint: Option<String>,
+    /// `credentials.access_key_id`.
+    pub access_key_id: Option<String>,
+    /// `credentials.secret_access_key`.
+    pub secret_access_key: Option<Secret>,
+}
+
+impl LakectlSettings {
+    /// Reads the environment, then fills what is still missing from the lakectl file
+    /// (`$LAKECTL_CONFIG_FILE`, else `~/.lakectl.yaml`; a missing file is not an error).
+    pub fn load() -> Result<LakectlSettings> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let mut settings = LakectlSettings {
+            endpoint: env(ENV_ENDPOINT),
+            access_key_id: env(ENV_ACCESS_KEY_ID),
+            secret_access_key: env(ENV_SECRET_ACCESS_KEY).map(Secret),
+        };
+        let file = match env(ENV_CONFIG_FILE) {
+            Some(path) => Some(PathBuf::from(path)),
+            None => std::env::var_os("HOME").map(|home| Path::new(&home).join(".lakectl.yaml")),
+        };
+        if let Some(file) = file.filter(|f| f.exists()) {
+            settings.fill_from(&LakectlSettings::from_file(&file)?);
+        }
+        Ok(settings)
+    }
+
+    /// Reads a lakectl YAML file.
+    pub fn from_file(path: &Path) -> Result<LakectlSettings> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::LocalIo {
+            context: format!("cannot read lakectl configuration {}", path.display()),
+            source,
+        })?;
+        Self::from_yaml(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses lakectl YAML (`server.endpoint_url`, `credentials.access_key_id`,
+    /// `credentials.secret_access_key`).
+    pub fn from_yaml(text: &str) -> std::result::Result<LakectlSettings, String> {
+        let doc: serde_yaml::Value =
+            serde_yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+        let get = |section: &str, key: &str| -> Option<String> {
+            doc.get(section)?
+                .get(key)?
+                .as_str()
+                .map(str::to_string)
+                .filter(|v| !v.is_empty())
+        };
+        Ok(LakectlSettings {
+            endpoint: get("server", "endpoint_url"),
+            access_key_id: get("credentials", "access_key_id"),
+            secret_access_key: get("credentials", "secret_access_key").map(Secret),
+        })
+    }
+
+    fn fill_from(&mut self, other: &LakectlSettings) {
+        if self.endpoint.is_none() {
+            self.endpoint.clone_from(&other.endpoint);
+        }
+        if self.access_key_id.is_none() {
+            self.access_key_id.clone_from(&other.access_key_id);
+        }
+        if self.secret_access_key.is_none() {
+            self.secret_access_key.clone_from(&other.secret_access_key);
+        }
+    }
+}
+
+/// Turns what users type (`localhost:8000`, `http://host:8000`, `https://host/api/v1/`) into the
+/// API base URL, without a trailing slash.
+pub fn normalize_endpoint(endpoint: &str) -> Result<reqwest::Url> {
+    let trimmed = endpoint.trim();
+    if trimmed.is_empty() {
+        return Err(Error::Config("the lakeFS endpoint is empty".into()));
+    }
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_string()
+    } else {
+        format!("http://{trimmed}")
+    };
+    let mut url = reqwest::Url::parse(&with_scheme)
+        .map_err(|e| Error::Config(format!("invalid lakeFS endpoint {trimmed:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Config(format!(
+            "the lakeFS endpoint must be http or https, not {}",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(
+            "put credentials in the client settings, not in the endpoint URL".into(),
+        ));
+    }
+    let path = url.path().trim_end_matches('/').to_string();
+    let path = if path.is_empty() {
+        "/api/v1".to_string()
+    } else {
+        path
+    };
+    url.set_path(&path);
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_normalized() {
+        let n = |e: &str| normalize_endpoint(e).map(|u| u.to_string());
+        assert_eq!(n("localhost:8000").unwrap(), "http://localhost:8000/api/v1");
+        assert_eq!(n("http://h:8000/").unwrap(), "http://h:8000/api/v1");
+        assert_eq!(n("https://h/api/v1/").unwrap(), "https://h/api/v1");
+        assert_eq!(
+            n("http://h/lakefs/api/v1").unwrap(),
+            "http://h/lakefs/api/v1"
+        );
+        assert!(matches!(n(""), Err(Error::Config(_))));
+        assert!(matches!(n("ftp://h"), Err(Error::Config(_))));
+        assert!(matches!(n("http://u:p@h"), Err(Error::Config(_))));
+    }
+
+    #[test]
+    fn lakectl_yaml_is_read() {
+        let s = LakectlSettings::from_yaml(
+            "credentials:\n  access_key_id: AKID\n  secret_access_key: SECRET\nserver:\n  endpoint_url: http://x:8000\n",
+        )
+        .unwrap();
+        assert_eq!(s.endpoint.as_deref(), Some("http://x:8000"));
+        assert_eq!(s.access_key_id.as_deref(), Some("AKID"));
+        assert_eq!(
+            s.secret_access_key.as_ref().map(Secret::expose),
+            Some("SECRET")
+        );
+        assert!(!format!("{s:?}").contains("SECRET"));
+        assert!(LakectlSettings::from_yaml(": : :\n\t-").is_err());
+    }
+
+    #[test]
+    fn environment_wins_over_file() {
+        let mut env = LakectlSettings {
+            endpoint: Some("env".into()),
+            ..Default::default()
+        };
+        let file = LakectlSettings {
+            endpoint: Some("file".into()),
+            access_key_id: Some("file-key".into()),
+            secret_access_key: None,
+        };
+        env.fill_from(&file);
+        assert_eq!(env.endpoint.as_deref(), Some("env"));
+        assert_eq!(env.access_key_id.as_deref(), Some("file-key"));
+    }
+}
