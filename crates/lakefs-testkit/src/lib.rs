@@ -6,6 +6,7 @@
 //! installation; [`fake::BlockingFakeLakeFs`] runs one for synchronous code. The `lakefs-fake`
 //! binary serves the same fake on a chosen address.
 
+pub mod cases;
 pub mod fake;
 mod generated;
 pub mod routes;
