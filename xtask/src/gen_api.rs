@@ -253,7 +253,7 @@ pub fn generate(api: &Api, docs: &Docs, files: &mut Files) {
     );
     files.rust(
         format!("{API}/tests/generated_operations.rs"),
-        operation_tests(api),
+        operation_tests(api, TestedClient::Async),
     );
 }
 
@@ -663,7 +663,7 @@ pub fn encode_segment(value: &str) -> String {
 }
 
 /// The argument a test passes for a required parameter, and the encoded path segment it gives.
-fn test_arg(p: &Param) -> (String, String) {
+pub fn test_arg(p: &Param) -> (String, String) {
     match &p.ty {
         Ty::Int => ("7".into(), "7".into()),
         Ty::Bool => ("true".into(), "true".into()),
@@ -676,12 +676,29 @@ fn test_arg(p: &Param) -> (String, String) {
     }
 }
 
-pub fn operation_tests(api: &Api) -> String {
+/// Which client the per-operation tests drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestedClient {
+    Async,
+    Blocking,
+}
+
+pub fn operation_tests(api: &Api, tested: TestedClient) -> String {
     use crate::gen_models::{Sampler, strip_unknown};
+    let imports = match tested {
+        TestedClient::Async => "use lakefs_api::*;",
+        TestedClient::Blocking => {
+            "use lakefs_blocking::*;\nuse lakefs_blocking::models as lakefs_models;"
+        }
+    };
+    let (test_attr, fn_kw, dot_await) = match tested {
+        TestedClient::Async => ("#[tokio::test]", "async fn", ".await"),
+        TestedClient::Blocking => ("#[test]", "fn", ""),
+    };
     let mut s = format!(
         "{HEADER}\n//! Every operation against a local mock: method, encoded path, query, headers and body\n\
          //! as lakeFS expects them, and the answer decoded.\n\n\
-         #![allow(deprecated, clippy::let_unit_value, clippy::unwrap_used, clippy::expect_used)]\n\nmod support;\nuse lakefs_api::*;\nuse support::*;\nuse wiremock::matchers::{{body_json, body_string, header, method, path, query_param}};\n\
+         #![allow(deprecated, clippy::let_unit_value, clippy::unwrap_used, clippy::expect_used)]\n\nmod support;\n{imports}\nuse support::*;\nuse wiremock::matchers::{{body_json, body_string, header, method, path, query_param}};\n\
          use wiremock::{{Mock, ResponseTemplate}};\n\n"
     );
     for op in &api.operations {
@@ -782,7 +799,7 @@ pub fn operation_tests(api: &Api) -> String {
                 "let () = result;".into(),
             ),
             AnswerKind::Bytes => {
-                let collect = "result.bytes().await.unwrap()";
+                let collect = format!("result.bytes(){dot_await}.unwrap()");
                 (
                     "ResponseTemplate::new(200).set_body_raw(b\"raw bytes\".to_vec(), \"application/octet-stream\").insert_header(\"etag\", \"\\\"abc\\\"\")".into(),
                     format!("assert_eq!(&{collect}[..], b\"raw bytes\");"),
@@ -795,9 +812,9 @@ pub fn operation_tests(api: &Api) -> String {
         };
         let _ = writeln!(
             s,
-            "#[tokio::test]\nasync fn {name}() {{\n    let server = mock_server().await;\n    {setup}\
-             {mock}.respond_with({respond}).expect(1).mount(&server).await;\n\
-             let result = client(&server).{name}({args}).await.expect(\"{id} succeeds\");\n    {check}\n}}\n",
+            "{test_attr}\n{fn_kw} {name}() {{\n    let server = mock_server(){dot_await};\n    {setup}\
+             mount(&server, {mock}.respond_with({respond}).expect(1)){dot_await};\n\
+             let result = client(&server).{name}({args}){dot_await}.expect(\"{id} succeeds\");\n    {check}\n}}\n",
             name = op.rust_name,
             id = op.id,
             args = args.join(", "),

@@ -3,6 +3,7 @@
 
 mod docs;
 mod gen_api;
+mod gen_blocking;
 mod gen_models;
 mod gen_testkit;
 mod model;
@@ -115,5 +116,6 @@ fn generate(api: &model::Api, docs: &docs::Docs) -> output::Files {
     gen_models::generate(api, docs, &mut files);
     gen_testkit::generate(api, &mut files);
     gen_api::generate(api, docs, &mut files);
+    gen_blocking::generate(api, docs, &mut files);
     files
 }

@@ -52,6 +52,10 @@ pub enum Error {
     /// The server answered with an error status.
     #[error(transparent)]
     Api(Box<ApiError>),
+    /// A synchronous facade could not run the call (its runtime is gone or a worker failed);
+    /// nothing was sent.
+    #[error("the blocking client could not run the call: {0}")]
+    Blocking(String),
     /// The server answered with a success status, but the answer could not be decoded.
     #[error("{operation}: could not decode the answer (HTTP {status}{}): {message}", request_id_suffix(.request_id))]
     Decode {
@@ -83,6 +87,7 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Api(e) => e.kind,
+            Error::Blocking(_) => ErrorKind::Blocking,
             Error::Decode { .. } => ErrorKind::Decode,
         }
     }
@@ -195,6 +200,8 @@ pub enum ErrorKind {
     Timeout,
     /// A success answer could not be decoded.
     Decode,
+    /// The blocking facade could not run the call.
+    Blocking,
 }
 
 impl ErrorKind {

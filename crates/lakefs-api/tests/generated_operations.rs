@@ -19,7 +19,7 @@ use wiremock::{Mock, ResponseTemplate};
 async fn setup_comm_prefs() {
     let server = mock_server().await;
     let body: lakefs_models::CommPrefsInput = serde_json::from_str(r#"{"companyName":"sample-5","email":"sample-4","featureUpdates":true,"firstName":"sample-2","lastName":"sample-3","securityUpdates":false}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/setup_comm_prefs")).and(accepts("application/json")).and(sends_no_credentials).and(body_json(json(r#"{"companyName":"sample-5","email":"sample-4","featureUpdates":true,"firstName":"sample-2","lastName":"sample-3","securityUpdates":false}"#))).respond_with(ResponseTemplate::new(200)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/setup_comm_prefs")).and(accepts("application/json")).and(sends_no_credentials).and(body_json(json(r#"{"companyName":"sample-5","email":"sample-4","featureUpdates":true,"firstName":"sample-2","lastName":"sample-3","securityUpdates":false}"#))).respond_with(ResponseTemplate::new(200)).expect(1)).await;
     let result = client(&server)
         .setup_comm_prefs(&body)
         .await
@@ -30,7 +30,7 @@ async fn setup_comm_prefs() {
 #[tokio::test]
 async fn get_setup_state() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/setup_lakefs")).and(accepts("application/json")).and(sends_no_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"comm_prefs_missing":false,"login_config":{"RBAC":"simplified","fallback_login_label":"sample-12","fallback_login_url":"sample-11","login_cookie_names":["sample-14"],"login_failed_message":"sample-10","login_url":"sample-8","login_url_method":"none","logout_url":"sample-15","password_ui_placeholder":"sample-7","username_ui_placeholder":"sample-6","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"state":"initialized","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/setup_lakefs")).and(accepts("application/json")).and(sends_no_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"comm_prefs_missing":false,"login_config":{"RBAC":"simplified","fallback_login_label":"sample-12","fallback_login_url":"sample-11","login_cookie_names":["sample-14"],"login_failed_message":"sample-10","login_url":"sample-8","login_url_method":"none","logout_url":"sample-15","password_ui_placeholder":"sample-7","username_ui_placeholder":"sample-6","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"state":"initialized","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_setup_state()
         .await
@@ -47,7 +47,7 @@ async fn get_setup_state() {
 async fn setup() {
     let server = mock_server().await;
     let body: lakefs_models::Setup = serde_json::from_str(r#"{"companyName":"sample-9","email":"sample-8","featureUpdates":true,"firstName":"sample-6","key":{"access_key_id":"sample-4","secret_access_key":"sample-5"},"lastName":"sample-7","securityUpdates":false,"username":"sample-2"}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/setup_lakefs")).and(accepts("application/json")).and(sends_no_credentials).and(body_json(json(r#"{"companyName":"sample-9","email":"sample-8","featureUpdates":true,"firstName":"sample-6","key":{"access_key_id":"sample-4","secret_access_key":"sample-5"},"lastName":"sample-7","securityUpdates":false,"username":"sample-2"}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"access_key_id":"sample-13","creation_date":1700000000015,"secret_access_key":"sample-14","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/setup_lakefs")).and(accepts("application/json")).and(sends_no_credentials).and(body_json(json(r#"{"companyName":"sample-9","email":"sample-8","featureUpdates":true,"firstName":"sample-6","key":{"access_key_id":"sample-4","secret_access_key":"sample-5"},"lastName":"sample-7","securityUpdates":false,"username":"sample-2"}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"access_key_id":"sample-13","creation_date":1700000000015,"secret_access_key":"sample-14","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server).setup(&body).await.expect("setup succeeds");
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
@@ -60,7 +60,7 @@ async fn setup() {
 #[tokio::test]
 async fn get_current_user() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/user")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"user":{"creation_date":1700000000004,"email":"sample-6","friendly_name":"sample-5","id":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/user")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"user":{"creation_date":1700000000004,"email":"sample-6","friendly_name":"sample-5","id":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_current_user()
         .await
@@ -76,7 +76,7 @@ async fn get_current_user() {
 #[tokio::test]
 async fn login() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/auth/login")).and(accepts("application/json")).and(sends_no_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"token":"sample-2","token_expiration":1700000000003,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/auth/login")).and(accepts("application/json")).and(sends_no_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"token":"sample-2","token_expiration":1700000000003,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .login(Default::default())
         .await
@@ -90,7 +90,7 @@ async fn login() {
 #[tokio::test]
 async fn external_principal_login() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/auth/external/principal/login")).and(accepts("application/json")).and(sends_no_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"token":"sample-2","token_expiration":1700000000003,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/auth/external/principal/login")).and(accepts("application/json")).and(sends_no_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"token":"sample-2","token_expiration":1700000000003,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .external_principal_login(Default::default())
         .await
@@ -105,7 +105,7 @@ async fn external_principal_login() {
 async fn sts_login() {
     let server = mock_server().await;
     let body: lakefs_models::StsAuthRequest = serde_json::from_str(r#"{"code":"sample-2","redirect_uri":"sample-4","state":"sample-3","ttl_seconds":1700000000005}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/sts/login")).and(accepts("application/json")).and(sends_no_credentials).and(body_json(json(r#"{"code":"sample-2","redirect_uri":"sample-4","state":"sample-3","ttl_seconds":1700000000005}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"token":"sample-7","token_expiration":1700000000008,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/sts/login")).and(accepts("application/json")).and(sends_no_credentials).and(body_json(json(r#"{"code":"sample-2","redirect_uri":"sample-4","state":"sample-3","ttl_seconds":1700000000005}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"token":"sample-7","token_expiration":1700000000008,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .sts_login(&body)
         .await
@@ -119,7 +119,7 @@ async fn sts_login() {
 #[tokio::test]
 async fn get_auth_capabilities() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/capabilities")).and(accepts("application/json")).and(sends_no_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"forgot_password":false,"invite_user":true,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/capabilities")).and(accepts("application/json")).and(sends_no_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"forgot_password":false,"invite_user":true,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_auth_capabilities()
         .await
@@ -133,7 +133,7 @@ async fn get_auth_capabilities() {
 #[tokio::test]
 async fn list_users() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/users")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"email":"sample-12","friendly_name":"sample-11","id":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/users")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"email":"sample-12","friendly_name":"sample-11","id":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_users(Default::default())
         .await
@@ -149,7 +149,7 @@ async fn list_users() {
 #[tokio::test]
 async fn create_user() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/auth/users")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"creation_date":1700000000003,"email":"sample-5","friendly_name":"sample-4","id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/auth/users")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"creation_date":1700000000003,"email":"sample-5","friendly_name":"sample-4","id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .create_user(Default::default())
         .await
@@ -165,7 +165,7 @@ async fn create_user() {
 #[tokio::test]
 async fn get_user() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000003,"email":"sample-5","friendly_name":"sample-4","id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000003,"email":"sample-5","friendly_name":"sample-4","id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_user("a/b+c d%e~^ü?#&=")
         .await
@@ -181,16 +181,18 @@ async fn get_user() {
 #[tokio::test]
 async fn delete_user() {
     let server = mock_server().await;
-    Mock::given(method("DELETE"))
-        .and(path(
-            "/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("DELETE"))
+            .and(path(
+                "/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .delete_user("a/b+c d%e~^ü?#&=")
         .await
@@ -201,7 +203,7 @@ async fn delete_user() {
 #[tokio::test]
 async fn list_groups() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/groups")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000012,"description":"sample-11","id":"sample-9","name":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/groups")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000012,"description":"sample-11","id":"sample-9","name":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_groups(Default::default())
         .await
@@ -217,7 +219,7 @@ async fn list_groups() {
 #[tokio::test]
 async fn create_group() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/auth/groups")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"creation_date":1700000000005,"description":"sample-4","id":"sample-2","name":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/auth/groups")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"creation_date":1700000000005,"description":"sample-4","id":"sample-2","name":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .create_group(Default::default())
         .await
@@ -233,7 +235,7 @@ async fn create_group() {
 #[tokio::test]
 async fn get_group() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000005,"description":"sample-4","id":"sample-2","name":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000005,"description":"sample-4","id":"sample-2","name":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_group("a/b+c d%e~^ü?#&=")
         .await
@@ -249,16 +251,18 @@ async fn get_group() {
 #[tokio::test]
 async fn delete_group() {
     let server = mock_server().await;
-    Mock::given(method("DELETE"))
-        .and(path(
-            "/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("DELETE"))
+            .and(path(
+                "/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .delete_group("a/b+c d%e~^ü?#&=")
         .await
@@ -269,7 +273,7 @@ async fn delete_group() {
 #[tokio::test]
 async fn list_policies() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/policies")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"id":"sample-9","statement":[{"action":["sample-16"],"condition":{"key-17":{"key-19":["sample-21"]}},"effect":"deny","resource":"sample-14","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/policies")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"id":"sample-9","statement":[{"action":["sample-16"],"condition":{"key-17":{"key-19":["sample-21"]}},"effect":"deny","resource":"sample-14","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_policies(Default::default())
         .await
@@ -286,7 +290,7 @@ async fn list_policies() {
 async fn create_policy() {
     let server = mock_server().await;
     let body: lakefs_models::Policy = serde_json::from_str(r#"{"creation_date":1700000000003,"id":"sample-2","statement":[{"action":["sample-9"],"condition":{"key-10":{"key-12":["sample-14"]}},"effect":"allow","resource":"sample-7"}]}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/auth/policies")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"creation_date":1700000000003,"id":"sample-2","statement":[{"action":["sample-9"],"condition":{"key-10":{"key-12":["sample-14"]}},"effect":"allow","resource":"sample-7"}]}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"creation_date":1700000000017,"id":"sample-16","statement":[{"action":["sample-23"],"condition":{"key-24":{"key-26":["sample-28"]}},"effect":"allow","resource":"sample-21","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/auth/policies")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"creation_date":1700000000003,"id":"sample-2","statement":[{"action":["sample-9"],"condition":{"key-10":{"key-12":["sample-14"]}},"effect":"allow","resource":"sample-7"}]}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"creation_date":1700000000017,"id":"sample-16","statement":[{"action":["sample-23"],"condition":{"key-24":{"key-26":["sample-28"]}},"effect":"allow","resource":"sample-21","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .create_policy(&body)
         .await
@@ -302,7 +306,7 @@ async fn create_policy() {
 #[tokio::test]
 async fn get_policy() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000003,"id":"sample-2","statement":[{"action":["sample-9"],"condition":{"key-10":{"key-12":["sample-14"]}},"effect":"allow","resource":"sample-7","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000003,"id":"sample-2","statement":[{"action":["sample-9"],"condition":{"key-10":{"key-12":["sample-14"]}},"effect":"allow","resource":"sample-7","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_policy("a/b+c d%e~^ü?#&=")
         .await
@@ -319,7 +323,7 @@ async fn get_policy() {
 async fn update_policy() {
     let server = mock_server().await;
     let body: lakefs_models::Policy = serde_json::from_str(r#"{"creation_date":1700000000003,"id":"sample-2","statement":[{"action":["sample-9"],"condition":{"key-10":{"key-12":["sample-14"]}},"effect":"allow","resource":"sample-7"}]}"#).unwrap();
-    Mock::given(method("PUT")).and(path("/api/v1/auth/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"creation_date":1700000000003,"id":"sample-2","statement":[{"action":["sample-9"],"condition":{"key-10":{"key-12":["sample-14"]}},"effect":"allow","resource":"sample-7"}]}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000017,"id":"sample-16","statement":[{"action":["sample-23"],"condition":{"key-24":{"key-26":["sample-28"]}},"effect":"allow","resource":"sample-21","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/auth/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"creation_date":1700000000003,"id":"sample-2","statement":[{"action":["sample-9"],"condition":{"key-10":{"key-12":["sample-14"]}},"effect":"allow","resource":"sample-7"}]}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000017,"id":"sample-16","statement":[{"action":["sample-23"],"condition":{"key-24":{"key-26":["sample-28"]}},"effect":"allow","resource":"sample-21","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .update_policy("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -335,16 +339,18 @@ async fn update_policy() {
 #[tokio::test]
 async fn delete_policy() {
     let server = mock_server().await;
-    Mock::given(method("DELETE"))
-        .and(path(
-            "/api/v1/auth/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("DELETE"))
+            .and(path(
+                "/api/v1/auth/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .delete_policy("a/b+c d%e~^ü?#&=")
         .await
@@ -355,7 +361,7 @@ async fn delete_policy() {
 #[tokio::test]
 async fn list_group_members() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/members")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"email":"sample-12","friendly_name":"sample-11","id":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/members")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"email":"sample-12","friendly_name":"sample-11","id":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_group_members("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -371,7 +377,7 @@ async fn list_group_members() {
 #[tokio::test]
 async fn add_group_membership() {
     let server = mock_server().await;
-    Mock::given(method("PUT")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/members/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/members/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201)).expect(1)).await;
     let result = client(&server)
         .add_group_membership("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -382,7 +388,7 @@ async fn add_group_membership() {
 #[tokio::test]
 async fn delete_group_membership() {
     let server = mock_server().await;
-    Mock::given(method("DELETE")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/members/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("DELETE")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/members/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .delete_group_membership("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -393,7 +399,7 @@ async fn delete_group_membership() {
 #[tokio::test]
 async fn list_user_credentials() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/credentials")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"access_key_id":"sample-9","creation_date":1700000000010,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/credentials")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"access_key_id":"sample-9","creation_date":1700000000010,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_user_credentials("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -409,7 +415,7 @@ async fn list_user_credentials() {
 #[tokio::test]
 async fn create_credentials() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/credentials")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"access_key_id":"sample-2","creation_date":1700000000004,"secret_access_key":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/credentials")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"access_key_id":"sample-2","creation_date":1700000000004,"secret_access_key":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .create_credentials("a/b+c d%e~^ü?#&=")
         .await
@@ -425,7 +431,7 @@ async fn create_credentials() {
 #[tokio::test]
 async fn get_credentials() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/credentials/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"access_key_id":"sample-2","creation_date":1700000000003,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/credentials/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"access_key_id":"sample-2","creation_date":1700000000003,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_credentials("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -439,7 +445,7 @@ async fn get_credentials() {
 #[tokio::test]
 async fn delete_credentials() {
     let server = mock_server().await;
-    Mock::given(method("DELETE")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/credentials/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("DELETE")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/credentials/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .delete_credentials("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -450,7 +456,7 @@ async fn delete_credentials() {
 #[tokio::test]
 async fn list_user_groups() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/groups")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000012,"description":"sample-11","id":"sample-9","name":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/groups")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000012,"description":"sample-11","id":"sample-9","name":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_user_groups("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -466,7 +472,7 @@ async fn list_user_groups() {
 #[tokio::test]
 async fn list_user_policies() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"id":"sample-9","statement":[{"action":["sample-16"],"condition":{"key-17":{"key-19":["sample-21"]}},"effect":"deny","resource":"sample-14","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"id":"sample-9","statement":[{"action":["sample-16"],"condition":{"key-17":{"key-19":["sample-21"]}},"effect":"deny","resource":"sample-14","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_user_policies("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -482,7 +488,7 @@ async fn list_user_policies() {
 #[tokio::test]
 async fn attach_policy_to_user() {
     let server = mock_server().await;
-    Mock::given(method("PUT")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201)).expect(1)).await;
     let result = client(&server)
         .attach_policy_to_user("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -493,7 +499,7 @@ async fn attach_policy_to_user() {
 #[tokio::test]
 async fn detach_policy_from_user() {
     let server = mock_server().await;
-    Mock::given(method("DELETE")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("DELETE")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .detach_policy_from_user("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -504,17 +510,19 @@ async fn detach_policy_from_user() {
 #[tokio::test]
 async fn create_user_external_principal() {
     let server = mock_server().await;
-    Mock::given(method("POST"))
-        .and(query_param("principalId", "a/b+c d%e~^ü?#&="))
-        .and(path(
-            "/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/external/principals",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(ResponseTemplate::new(201))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("POST"))
+            .and(query_param("principalId", "a/b+c d%e~^ü?#&="))
+            .and(path(
+                "/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/external/principals",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(ResponseTemplate::new(201))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .create_user_external_principal("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -525,17 +533,19 @@ async fn create_user_external_principal() {
 #[tokio::test]
 async fn delete_user_external_principal() {
     let server = mock_server().await;
-    Mock::given(method("DELETE"))
-        .and(query_param("principalId", "a/b+c d%e~^ü?#&="))
-        .and(path(
-            "/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/external/principals",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("DELETE"))
+            .and(query_param("principalId", "a/b+c d%e~^ü?#&="))
+            .and(path(
+                "/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/external/principals",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .delete_user_external_principal("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -546,7 +556,7 @@ async fn delete_user_external_principal() {
 #[tokio::test]
 async fn list_user_external_principals() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/external/principals/ls")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"id":"sample-9","settings":{"free":["form",1]},"user_id":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/users/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/external/principals/ls")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"id":"sample-9","settings":{"free":["form",1]},"user_id":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_user_external_principals("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -562,7 +572,7 @@ async fn list_user_external_principals() {
 #[tokio::test]
 async fn get_external_principal() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("principalId", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/auth/external/principals")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"id":"sample-2","settings":{"free":["form",1]},"user_id":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("principalId", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/auth/external/principals")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"id":"sample-2","settings":{"free":["form",1]},"user_id":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_external_principal("a/b+c d%e~^ü?#&=")
         .await
@@ -576,7 +586,7 @@ async fn get_external_principal() {
 #[tokio::test]
 async fn list_group_policies() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"id":"sample-9","statement":[{"action":["sample-16"],"condition":{"key-17":{"key-19":["sample-21"]}},"effect":"deny","resource":"sample-14","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"id":"sample-9","statement":[{"action":["sample-16"],"condition":{"key-17":{"key-19":["sample-21"]}},"effect":"deny","resource":"sample-14","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_group_policies("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -592,7 +602,7 @@ async fn list_group_policies() {
 #[tokio::test]
 async fn attach_policy_to_group() {
     let server = mock_server().await;
-    Mock::given(method("PUT")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201)).expect(1)).await;
     let result = client(&server)
         .attach_policy_to_group("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -603,7 +613,7 @@ async fn attach_policy_to_group() {
 #[tokio::test]
 async fn detach_policy_from_group() {
     let server = mock_server().await;
-    Mock::given(method("DELETE")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("DELETE")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/policies/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .detach_policy_from_group("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -614,7 +624,7 @@ async fn detach_policy_from_group() {
 #[tokio::test]
 async fn get_group_acl() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/acl")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"permission":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/acl")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"permission":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_group_acl("a/b+c d%e~^ü?#&=")
         .await
@@ -629,17 +639,19 @@ async fn get_group_acl() {
 async fn set_group_acl() {
     let server = mock_server().await;
     let body: lakefs_models::ACL = serde_json::from_str(r#"{"permission":"sample-2"}"#).unwrap();
-    Mock::given(method("POST"))
-        .and(path(
-            "/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/acl",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .and(body_json(json(r#"{"permission":"sample-2"}"#)))
-        .respond_with(ResponseTemplate::new(201))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("POST"))
+            .and(path(
+                "/api/v1/auth/groups/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/acl",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .and(body_json(json(r#"{"permission":"sample-2"}"#)))
+            .respond_with(ResponseTemplate::new(201))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .set_group_acl("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -650,7 +662,7 @@ async fn set_group_acl() {
 #[tokio::test]
 async fn list_repositories() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"default_branch":"sample-11","id":"sample-9","read_only":true,"storage_id":"sample-12","storage_namespace":"sample-13","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"creation_date":1700000000010,"default_branch":"sample-11","id":"sample-9","read_only":true,"storage_id":"sample-12","storage_namespace":"sample-13","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_repositories(Default::default())
         .await
@@ -666,8 +678,8 @@ async fn list_repositories() {
 #[tokio::test]
 async fn create_repository() {
     let server = mock_server().await;
-    let body: lakefs_models::RepositoryCreation = serde_json::from_str(r#"{"default_branch":"sample-5","name":"sample-2","read_only":false,"sample_data":true,"storage_id":"sample-3","storage_namespace":"sample-4"}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"default_branch":"sample-5","name":"sample-2","read_only":false,"sample_data":true,"storage_id":"sample-3","storage_namespace":"sample-4"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"creation_date":1700000000010,"default_branch":"sample-11","id":"sample-9","read_only":true,"storage_id":"sample-12","storage_namespace":"sample-13","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    let body: lakefs_models::RepositoryCreation = serde_json::from_str(r#"{"default_branch":"sample-5","name":"example-repo","read_only":false,"sample_data":true,"storage_id":"sample-3","storage_namespace":"s3://example-bucket/"}"#).unwrap();
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"default_branch":"sample-5","name":"example-repo","read_only":false,"sample_data":true,"storage_id":"sample-3","storage_namespace":"s3://example-bucket/"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"creation_date":1700000000010,"default_branch":"sample-11","id":"sample-9","read_only":true,"storage_id":"sample-12","storage_namespace":"sample-13","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .create_repository(&body, Default::default())
         .await
@@ -683,7 +695,7 @@ async fn create_repository() {
 #[tokio::test]
 async fn get_repository() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000003,"default_branch":"sample-4","id":"sample-2","read_only":false,"storage_id":"sample-5","storage_namespace":"sample-6","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"creation_date":1700000000003,"default_branch":"sample-4","id":"sample-2","read_only":false,"storage_id":"sample-5","storage_namespace":"sample-6","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_repository("a/b+c d%e~^ü?#&=")
         .await
@@ -699,16 +711,18 @@ async fn get_repository() {
 #[tokio::test]
 async fn delete_repository() {
     let server = mock_server().await;
-    Mock::given(method("DELETE"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("DELETE"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .delete_repository("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -719,21 +733,23 @@ async fn delete_repository() {
 #[tokio::test]
 async fn get_repository_metadata() {
     let server = mock_server().await;
-    Mock::given(method("GET"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(r#"{"key-2":"sample-3"}"#, "application/json")
-                .insert_header("etag", "\"abc\"")
-                .insert_header("location", "s3://b/k"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("GET"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(r#"{"key-2":"sample-3"}"#, "application/json")
+                    .insert_header("etag", "\"abc\"")
+                    .insert_header("location", "s3://b/k"),
+            )
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .get_repository_metadata("a/b+c d%e~^ü?#&=")
         .await
@@ -749,17 +765,19 @@ async fn set_repository_metadata() {
     let server = mock_server().await;
     let body: lakefs_models::RepositoryMetadataSet =
         serde_json::from_str(r#"{"metadata":{"key-2":"sample-3"}}"#).unwrap();
-    Mock::given(method("POST"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .and(body_json(json(r#"{"metadata":{"key-2":"sample-3"}}"#)))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("POST"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .and(body_json(json(r#"{"metadata":{"key-2":"sample-3"}}"#)))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .set_repository_metadata("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -772,17 +790,19 @@ async fn delete_repository_metadata() {
     let server = mock_server().await;
     let body: lakefs_models::RepositoryMetadataKeys =
         serde_json::from_str(r#"{"keys":["sample-3"]}"#).unwrap();
-    Mock::given(method("DELETE"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .and(body_json(json(r#"{"keys":["sample-3"]}"#)))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("DELETE"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .and(body_json(json(r#"{"keys":["sample-3"]}"#)))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .delete_repository_metadata("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -793,7 +813,7 @@ async fn delete_repository_metadata() {
 #[tokio::test]
 async fn get_gc_rules() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/gc_rules")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"default_retention_days":1700000000002,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/gc_rules")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"default_retention_days":1700000000002,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_gc_rules("a/b+c d%e~^ü?#&=")
         .await
@@ -810,7 +830,7 @@ async fn get_gc_rules() {
 async fn set_gc_rules() {
     let server = mock_server().await;
     let body: lakefs_models::GarbageCollectionRules = serde_json::from_str(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006}],"default_retention_days":1700000000002}"#).unwrap();
-    Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/gc_rules")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006}],"default_retention_days":1700000000002}"#))).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/gc_rules")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006}],"default_retention_days":1700000000002}"#))).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .set_gc_rules("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -821,16 +841,18 @@ async fn set_gc_rules() {
 #[tokio::test]
 async fn delete_gc_rules() {
     let server = mock_server().await;
-    Mock::given(method("DELETE"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/gc_rules",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("DELETE"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/gc_rules",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .delete_gc_rules("a/b+c d%e~^ü?#&=")
         .await
@@ -841,7 +863,7 @@ async fn delete_gc_rules() {
 #[tokio::test]
 async fn get_branch_protection_rules() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/branch_protection")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"[{"pattern":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}]"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/branch_protection")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"[{"pattern":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}]"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_branch_protection_rules("a/b+c d%e~^ü?#&=")
         .await
@@ -857,7 +879,7 @@ async fn set_branch_protection_rules() {
     let server = mock_server().await;
     let body: Vec<lakefs_models::BranchProtectionRule> =
         serde_json::from_str(r#"[{"pattern":"sample-3"}]"#).unwrap();
-    Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/branch_protection")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"[{"pattern":"sample-3"}]"#))).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/settings/branch_protection")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"[{"pattern":"sample-3"}]"#))).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .set_branch_protection_rules("a/b+c d%e~^ü?#&=", &body, Default::default())
         .await
@@ -868,7 +890,7 @@ async fn set_branch_protection_rules() {
 #[tokio::test]
 async fn dump_refs() {
     let server = mock_server().await;
-    Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/dump")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"branches_meta_range_id":"sample-4","commits_meta_range_id":"sample-2","tags_meta_range_id":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/dump")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"branches_meta_range_id":"sample-4","commits_meta_range_id":"sample-2","tags_meta_range_id":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .dump_refs("a/b+c d%e~^ü?#&=")
         .await
@@ -885,7 +907,7 @@ async fn dump_refs() {
 async fn restore_refs() {
     let server = mock_server().await;
     let body: lakefs_models::RefsRestore = serde_json::from_str(r#"{"branches_meta_range_id":"sample-4","commits_meta_range_id":"sample-2","force":false,"tags_meta_range_id":"sample-3"}"#).unwrap();
-    Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/restore")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"branches_meta_range_id":"sample-4","commits_meta_range_id":"sample-2","force":false,"tags_meta_range_id":"sample-3"}"#))).respond_with(ResponseTemplate::new(200)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/restore")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"branches_meta_range_id":"sample-4","commits_meta_range_id":"sample-2","force":false,"tags_meta_range_id":"sample-3"}"#))).respond_with(ResponseTemplate::new(200)).expect(1)).await;
     let result = client(&server)
         .restore_refs("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -896,7 +918,7 @@ async fn restore_refs() {
 #[tokio::test]
 async fn dump_status() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("task_id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/dump")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"done":false,"error":"sample-5","id":"sample-2","refs":{"branches_meta_range_id":"sample-9","commits_meta_range_id":"sample-7","tags_meta_range_id":"sample-8","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"update_time":"sample-4","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("task_id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/dump")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"done":false,"error":"sample-5","id":"sample-2","refs":{"branches_meta_range_id":"sample-9","commits_meta_range_id":"sample-7","tags_meta_range_id":"sample-8","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"update_time":"2024-05-05T12:04:00Z","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .dump_status("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -904,7 +926,7 @@ async fn dump_status() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"done":false,"error":"sample-5","id":"sample-2","refs":{"branches_meta_range_id":"sample-9","commits_meta_range_id":"sample-7","tags_meta_range_id":"sample-8"},"update_time":"sample-4"}"#
+            r#"{"done":false,"error":"sample-5","id":"sample-2","refs":{"branches_meta_range_id":"sample-9","commits_meta_range_id":"sample-7","tags_meta_range_id":"sample-8"},"update_time":"2024-05-05T12:04:00Z"}"#
         )
     );
 }
@@ -912,7 +934,7 @@ async fn dump_status() {
 #[tokio::test]
 async fn dump_submit() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/dump")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(202).set_body_raw(r#"{"id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/dump")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(202).set_body_raw(r#"{"id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .dump_submit("a/b+c d%e~^ü?#&=")
         .await
@@ -926,14 +948,16 @@ async fn dump_submit() {
 #[tokio::test]
 async fn restore_status() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("task_id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/restore")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"done":false,"error":"sample-5","id":"sample-2","update_time":"sample-4","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("task_id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/restore")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"done":false,"error":"sample-5","id":"sample-2","update_time":"2024-05-05T12:04:00Z","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .restore_status("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
         .expect("restoreStatus succeeds");
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
-        json(r#"{"done":false,"error":"sample-5","id":"sample-2","update_time":"sample-4"}"#)
+        json(
+            r#"{"done":false,"error":"sample-5","id":"sample-2","update_time":"2024-05-05T12:04:00Z"}"#
+        )
     );
 }
 
@@ -941,7 +965,7 @@ async fn restore_status() {
 async fn restore_submit() {
     let server = mock_server().await;
     let body: lakefs_models::RefsRestore = serde_json::from_str(r#"{"branches_meta_range_id":"sample-4","commits_meta_range_id":"sample-2","force":false,"tags_meta_range_id":"sample-3"}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/restore")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"branches_meta_range_id":"sample-4","commits_meta_range_id":"sample-2","force":false,"tags_meta_range_id":"sample-3"}"#))).respond_with(ResponseTemplate::new(202).set_body_raw(r#"{"id":"sample-7","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/restore")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"branches_meta_range_id":"sample-4","commits_meta_range_id":"sample-2","force":false,"tags_meta_range_id":"sample-3"}"#))).respond_with(ResponseTemplate::new(202).set_body_raw(r#"{"id":"sample-7","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .restore_submit("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -955,7 +979,7 @@ async fn restore_submit() {
 #[tokio::test]
 async fn list_tags() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/tags")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"commit_id":"sample-10","id":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/tags")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"commit_id":"sample-10","id":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_tags("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -973,7 +997,7 @@ async fn create_tag() {
     let server = mock_server().await;
     let body: lakefs_models::TagCreation =
         serde_json::from_str(r#"{"force":true,"id":"sample-2","ref":"sample-3"}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/tags")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"force":true,"id":"sample-2","ref":"sample-3"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"commit_id":"sample-7","id":"sample-6","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/tags")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"force":true,"id":"sample-2","ref":"sample-3"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"commit_id":"sample-7","id":"sample-6","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .create_tag("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -987,7 +1011,7 @@ async fn create_tag() {
 #[tokio::test]
 async fn get_tag() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/tags/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"commit_id":"sample-3","id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/tags/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"commit_id":"sample-3","id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_tag("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1001,7 +1025,7 @@ async fn get_tag() {
 #[tokio::test]
 async fn delete_tag() {
     let server = mock_server().await;
-    Mock::given(method("DELETE")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/tags/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("DELETE")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/tags/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .delete_tag("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1012,7 +1036,7 @@ async fn delete_tag() {
 #[tokio::test]
 async fn list_branches() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"commit_id":"sample-10","id":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"commit_id":"sample-10","id":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_branches("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1032,21 +1056,23 @@ async fn create_branch() {
         r#"{"force":true,"hidden":false,"name":"sample-2","source":"sample-3"}"#,
     )
     .unwrap();
-    Mock::given(method("POST"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches",
-        ))
-        .and(accepts("text/html, text/plain, application/json"))
-        .and(sends_credentials)
-        .and(body_json(json(
-            r#"{"force":true,"hidden":false,"name":"sample-2","source":"sample-3"}"#,
-        )))
-        .respond_with(
-            ResponseTemplate::new(201).set_body_raw("c0ffee\n", "text/plain; charset=utf-8"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("POST"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches",
+            ))
+            .and(accepts("text/html, text/plain, application/json"))
+            .and(sends_credentials)
+            .and(body_json(json(
+                r#"{"force":true,"hidden":false,"name":"sample-2","source":"sample-3"}"#,
+            )))
+            .respond_with(
+                ResponseTemplate::new(201).set_body_raw("c0ffee\n", "text/plain; charset=utf-8"),
+            )
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .create_branch("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -1057,7 +1083,7 @@ async fn create_branch() {
 #[tokio::test]
 async fn log_commits() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/commits")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1700000000019,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/commits")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .log_commits("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1065,7 +1091,7 @@ async fn log_commits() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1700000000019}]}"#
+            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1}]}"#
         )
     );
 }
@@ -1074,7 +1100,7 @@ async fn log_commits() {
 async fn commit() {
     let server = mock_server().await;
     let body: lakefs_models::CommitCreation = serde_json::from_str(r#"{"allow_empty":true,"date":1700000000005,"force":false,"message":"sample-2","metadata":{"key-3":"sample-4"}}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/commits")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"allow_empty":true,"date":1700000000005,"force":false,"message":"sample-2","metadata":{"key-3":"sample-4"}}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1700000000019,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/commits")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"allow_empty":true,"date":1700000000005,"force":false,"message":"sample-2","metadata":{"key-3":"sample-4"}}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .commit(
             "a/b+c d%e~^ü?#&=",
@@ -1087,7 +1113,7 @@ async fn commit() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1700000000019}"#
+            r#"{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1}"#
         )
     );
 }
@@ -1095,8 +1121,8 @@ async fn commit() {
 #[tokio::test]
 async fn create_commit_record() {
     let server = mock_server().await;
-    let body: lakefs_models::CommitRecordCreation = serde_json::from_str(r#"{"commit_id":"sample-2","committer":"sample-4","creation_date":1700000000007,"force":false,"generation":1700000000012,"message":"sample-5","metadata":{"key-10":"sample-11"},"metarange_id":"sample-6","parents":["sample-9"],"version":1700000000003}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/commits")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"commit_id":"sample-2","committer":"sample-4","creation_date":1700000000007,"force":false,"generation":1700000000012,"message":"sample-5","metadata":{"key-10":"sample-11"},"metarange_id":"sample-6","parents":["sample-9"],"version":1700000000003}"#))).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    let body: lakefs_models::CommitRecordCreation = serde_json::from_str(r#"{"commit_id":"sample-2","committer":"sample-4","creation_date":1700000000007,"force":false,"generation":1700000000012,"message":"sample-5","metadata":{"key-10":"sample-11"},"metarange_id":"sample-6","parents":["sample-9"],"version":1}"#).unwrap();
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/commits")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"commit_id":"sample-2","committer":"sample-4","creation_date":1700000000007,"force":false,"generation":1700000000012,"message":"sample-5","metadata":{"key-10":"sample-11"},"metarange_id":"sample-6","parents":["sample-9"],"version":1}"#))).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .create_commit_record("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -1107,7 +1133,7 @@ async fn create_commit_record() {
 #[tokio::test]
 async fn get_branch() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"commit_id":"sample-3","id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"commit_id":"sample-3","id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_branch("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1123,7 +1149,7 @@ async fn reset_branch() {
     let server = mock_server().await;
     let body: lakefs_models::ResetCreation =
         serde_json::from_str(r#"{"force":true,"path":"sample-3","type":"reset"}"#).unwrap();
-    Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"force":true,"path":"sample-3","type":"reset"}"#))).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"force":true,"path":"sample-3","type":"reset"}"#))).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .reset_branch("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", &body)
         .await
@@ -1134,7 +1160,7 @@ async fn reset_branch() {
 #[tokio::test]
 async fn delete_branch() {
     let server = mock_server().await;
-    Mock::given(method("DELETE")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("DELETE")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .delete_branch("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1145,7 +1171,7 @@ async fn delete_branch() {
 #[tokio::test]
 async fn hard_reset_branch() {
     let server = mock_server().await;
-    Mock::given(method("PUT")).and(query_param("ref", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/hard_reset")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(query_param("ref", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/hard_reset")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .hard_reset_branch(
             "a/b+c d%e~^ü?#&=",
@@ -1162,7 +1188,7 @@ async fn hard_reset_branch() {
 async fn revert_branch() {
     let server = mock_server().await;
     let body: lakefs_models::RevertCreation = serde_json::from_str(r#"{"allow_empty":false,"commit_overrides":{"message":"sample-4","metadata":{"key-5":"sample-6"}},"force":true,"parent_number":1700000000007,"ref":"sample-2"}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/revert")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"allow_empty":false,"commit_overrides":{"message":"sample-4","metadata":{"key-5":"sample-6"}},"force":true,"parent_number":1700000000007,"ref":"sample-2"}"#))).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/revert")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"allow_empty":false,"commit_overrides":{"message":"sample-4","metadata":{"key-5":"sample-6"}},"force":true,"parent_number":1700000000007,"ref":"sample-2"}"#))).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .revert_branch("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", &body)
         .await
@@ -1174,7 +1200,7 @@ async fn revert_branch() {
 async fn cherry_pick() {
     let server = mock_server().await;
     let body: lakefs_models::CherryPickCreation = serde_json::from_str(r#"{"commit_overrides":{"message":"sample-5","metadata":{"key-6":"sample-7"}},"force":true,"parent_number":1700000000003,"ref":"sample-2"}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/cherry-pick")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"commit_overrides":{"message":"sample-5","metadata":{"key-6":"sample-7"}},"force":true,"parent_number":1700000000003,"ref":"sample-2"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"committer":"sample-13","creation_date":1700000000015,"generation":1700000000019,"id":"sample-10","message":"sample-14","meta_range_id":"sample-16","metadata":{"key-17":"sample-18"},"parents":["sample-12"],"version":1700000000020,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/cherry-pick")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"commit_overrides":{"message":"sample-5","metadata":{"key-6":"sample-7"}},"force":true,"parent_number":1700000000003,"ref":"sample-2"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"committer":"sample-13","creation_date":1700000000015,"generation":1700000000019,"id":"sample-10","message":"sample-14","meta_range_id":"sample-16","metadata":{"key-17":"sample-18"},"parents":["sample-12"],"version":1,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .cherry_pick("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", &body)
         .await
@@ -1182,7 +1208,7 @@ async fn cherry_pick() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"committer":"sample-13","creation_date":1700000000015,"generation":1700000000019,"id":"sample-10","message":"sample-14","meta_range_id":"sample-16","metadata":{"key-17":"sample-18"},"parents":["sample-12"],"version":1700000000020}"#
+            r#"{"committer":"sample-13","creation_date":1700000000015,"generation":1700000000019,"id":"sample-10","message":"sample-14","meta_range_id":"sample-16","metadata":{"key-17":"sample-18"},"parents":["sample-12"],"version":1}"#
         )
     );
 }
@@ -1190,7 +1216,7 @@ async fn cherry_pick() {
 #[tokio::test]
 async fn find_merge_base() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/merge/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"base_commit_id":"sample-4","destination_commit_id":"sample-3","source_commit_id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/merge/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"base_commit_id":"sample-4","destination_commit_id":"sample-3","source_commit_id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .find_merge_base("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1206,7 +1232,7 @@ async fn find_merge_base() {
 #[tokio::test]
 async fn merge_into_branch() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/merge/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"reference":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/merge/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"reference":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .merge_into_branch(
             "a/b+c d%e~^ü?#&=",
@@ -1225,7 +1251,7 @@ async fn merge_into_branch() {
 #[tokio::test]
 async fn diff_branch() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/diff")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"path":"sample-10","path_type":"object","right":{"checksum":"sample-14","content_type":"sample-16","metadata":{"key-18":"sample-19"},"mtime":1700000000015,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"size_bytes":1700000000012,"type":"prefix_changed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/diff")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"path":"sample-10","path_type":"object","right":{"checksum":"sample-14","content_type":"sample-16","metadata":{"key-18":"sample-19"},"mtime":1700000000015,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"size_bytes":1700000000012,"type":"prefix_changed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .diff_branch("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1241,7 +1267,7 @@ async fn diff_branch() {
 #[tokio::test]
 async fn diff_refs() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/diff/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"path":"sample-10","path_type":"object","right":{"checksum":"sample-14","content_type":"sample-16","metadata":{"key-18":"sample-19"},"mtime":1700000000015,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"size_bytes":1700000000012,"type":"prefix_changed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/diff/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"path":"sample-10","path_type":"object","right":{"checksum":"sample-14","content_type":"sample-16","metadata":{"key-18":"sample-19"},"mtime":1700000000015,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"size_bytes":1700000000012,"type":"prefix_changed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .diff_refs(
             "a/b+c d%e~^ü?#&=",
@@ -1262,7 +1288,7 @@ async fn diff_refs() {
 #[tokio::test]
 async fn get_commit() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/commits/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1700000000012,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/commits/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_commit("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1270,7 +1296,7 @@ async fn get_commit() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1700000000012}"#
+            r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1}"#
         )
     );
 }
@@ -1278,7 +1304,7 @@ async fn get_commit() {
 #[tokio::test]
 async fn get_object() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("application/octet-stream, */*")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(b"raw bytes".to_vec(), "application/octet-stream").insert_header("etag", "\"abc\"")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("application/octet-stream, */*")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(b"raw bytes".to_vec(), "application/octet-stream").insert_header("etag", "\"abc\"")).expect(1)).await;
     let result = client(&server)
         .get_object(
             "a/b+c d%e~^ü?#&=",
@@ -1294,7 +1320,7 @@ async fn get_object() {
 #[tokio::test]
 async fn head_object() {
     let server = mock_server().await;
-    Mock::given(method("HEAD")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("*/*")).and(sends_credentials).respond_with(ResponseTemplate::new(200).insert_header("etag", "\"abc\"")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("HEAD")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("*/*")).and(sends_credentials).respond_with(ResponseTemplate::new(200).insert_header("etag", "\"abc\"")).expect(1)).await;
     let result = client(&server)
         .head_object(
             "a/b+c d%e~^ü?#&=",
@@ -1310,7 +1336,7 @@ async fn head_object() {
 #[tokio::test]
 async fn create_presign_multipart_upload() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"physical_address":"sample-3","presigned_urls":["sample-5"],"upload_id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"physical_address":"sample-3","presigned_urls":["sample-5"],"upload_id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .create_presign_multipart_upload(
             "a/b+c d%e~^ü?#&=",
@@ -1331,7 +1357,7 @@ async fn create_presign_multipart_upload() {
 #[tokio::test]
 async fn complete_presign_multipart_upload() {
     let server = mock_server().await;
-    Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"checksum":"sample-6","content_type":"sample-12","metadata":{"key-10":"sample-11"},"mtime":1700000000008,"path":"sample-2","path_type":"object","physical_address":"sample-4","physical_address_expiry":1700000000005,"size_bytes":1700000000007,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"checksum":"sample-6","content_type":"sample-12","metadata":{"key-10":"sample-11"},"mtime":1700000000008,"path":"sample-2","path_type":"object","physical_address":"sample-4","physical_address_expiry":1700000000005,"size_bytes":1700000000007,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .complete_presign_multipart_upload(
             "a/b+c d%e~^ü?#&=",
@@ -1353,7 +1379,7 @@ async fn complete_presign_multipart_upload() {
 #[tokio::test]
 async fn abort_presign_multipart_upload() {
     let server = mock_server().await;
-    Mock::given(method("DELETE")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("DELETE")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .abort_presign_multipart_upload(
             "a/b+c d%e~^ü?#&=",
@@ -1372,7 +1398,7 @@ async fn upload_part() {
     let server = mock_server().await;
     let body: lakefs_models::UploadPartFrom =
         serde_json::from_str(r#"{"physical_address":"sample-2"}"#).unwrap();
-    Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/parts/7")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"physical_address":"sample-2"}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"presigned_url":"sample-4","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/parts/7")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"physical_address":"sample-2"}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"presigned_url":"sample-4","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .upload_part(
             "a/b+c d%e~^ü?#&=",
@@ -1393,8 +1419,8 @@ async fn upload_part() {
 #[tokio::test]
 async fn upload_part_copy() {
     let server = mock_server().await;
-    let body: lakefs_models::UploadPartCopyFrom = serde_json::from_str(r#"{"copy_source":{"path":"sample-6","range":"sample-7","ref":"sample-5","repository":"sample-4"},"physical_address":"sample-2"}"#).unwrap();
-    Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/parts/7/copy")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"copy_source":{"path":"sample-6","range":"sample-7","ref":"sample-5","repository":"sample-4"},"physical_address":"sample-2"}"#))).respond_with(ResponseTemplate::new(204).insert_header("etag", "\"abc\"")).expect(1).mount(&server).await;
+    let body: lakefs_models::UploadPartCopyFrom = serde_json::from_str(r#"{"copy_source":{"path":"sample-6","range":"bytes=0-1023","ref":"sample-5","repository":"sample-4"},"physical_address":"sample-2"}"#).unwrap();
+    mount(&server, Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/pmpu/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/parts/7/copy")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"copy_source":{"path":"sample-6","range":"bytes=0-1023","ref":"sample-5","repository":"sample-4"},"physical_address":"sample-2"}"#))).respond_with(ResponseTemplate::new(204).insert_header("etag", "\"abc\"")).expect(1)).await;
     let result = client(&server)
         .upload_part_copy(
             "a/b+c d%e~^ü?#&=",
@@ -1412,7 +1438,7 @@ async fn upload_part_copy() {
 #[tokio::test]
 async fn get_physical_address() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/backing")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"physical_address":"sample-2","presigned_url":"sample-3","presigned_url_expiry":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/backing")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"physical_address":"sample-2","presigned_url":"sample-3","presigned_url_expiry":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_physical_address(
             "a/b+c d%e~^ü?#&=",
@@ -1434,7 +1460,7 @@ async fn get_physical_address() {
 async fn link_physical_address() {
     let server = mock_server().await;
     let body: lakefs_models::StagingMetadata = serde_json::from_str(r#"{"checksum":"sample-6","content_type":"sample-10","force":true,"mtime":1700000000011,"size_bytes":1700000000007,"staging":{"physical_address":"sample-3","presigned_url":"sample-4","presigned_url_expiry":1700000000005},"user_metadata":{"key-8":"sample-9"}}"#).unwrap();
-    Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/backing")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"checksum":"sample-6","content_type":"sample-10","force":true,"mtime":1700000000011,"size_bytes":1700000000007,"staging":{"physical_address":"sample-3","presigned_url":"sample-4","presigned_url_expiry":1700000000005},"user_metadata":{"key-8":"sample-9"}}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"checksum":"sample-18","content_type":"sample-24","metadata":{"key-22":"sample-23"},"mtime":1700000000020,"path":"sample-14","path_type":"object","physical_address":"sample-16","physical_address_expiry":1700000000017,"size_bytes":1700000000019,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/staging/backing")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"checksum":"sample-6","content_type":"sample-10","force":true,"mtime":1700000000011,"size_bytes":1700000000007,"staging":{"physical_address":"sample-3","presigned_url":"sample-4","presigned_url_expiry":1700000000005},"user_metadata":{"key-8":"sample-9"}}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"checksum":"sample-18","content_type":"sample-24","metadata":{"key-22":"sample-23"},"mtime":1700000000020,"path":"sample-14","path_type":"object","physical_address":"sample-16","physical_address_expiry":1700000000017,"size_bytes":1700000000019,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .link_physical_address(
             "a/b+c d%e~^ü?#&=",
@@ -1456,7 +1482,7 @@ async fn link_physical_address() {
 #[tokio::test]
 async fn import_status() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/import")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"commit":{"committer":"sample-10","creation_date":1700000000012,"generation":1700000000016,"id":"sample-7","message":"sample-11","meta_range_id":"sample-13","metadata":{"key-14":"sample-15"},"parents":["sample-9"],"version":1700000000017,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"completed":true,"error":{"message":"sample-19","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"ingested_objects":1700000000004,"metarange_id":"sample-5","update_time":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/import")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"commit":{"committer":"sample-10","creation_date":1700000000012,"generation":1700000000016,"id":"sample-7","message":"sample-11","meta_range_id":"sample-13","metadata":{"key-14":"sample-15"},"parents":["sample-9"],"version":1,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"completed":true,"error":{"message":"sample-19","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"ingested_objects":1700000000004,"metarange_id":"sample-5","update_time":"2024-05-04T12:03:00Z","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .import_status("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1464,7 +1490,7 @@ async fn import_status() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"commit":{"committer":"sample-10","creation_date":1700000000012,"generation":1700000000016,"id":"sample-7","message":"sample-11","meta_range_id":"sample-13","metadata":{"key-14":"sample-15"},"parents":["sample-9"],"version":1700000000017},"completed":true,"error":{"message":"sample-19"},"ingested_objects":1700000000004,"metarange_id":"sample-5","update_time":"sample-3"}"#
+            r#"{"commit":{"committer":"sample-10","creation_date":1700000000012,"generation":1700000000016,"id":"sample-7","message":"sample-11","meta_range_id":"sample-13","metadata":{"key-14":"sample-15"},"parents":["sample-9"],"version":1},"completed":true,"error":{"message":"sample-19"},"ingested_objects":1700000000004,"metarange_id":"sample-5","update_time":"2024-05-04T12:03:00Z"}"#
         )
     );
 }
@@ -1473,7 +1499,7 @@ async fn import_status() {
 async fn import_start() {
     let server = mock_server().await;
     let body: lakefs_models::ImportCreation = serde_json::from_str(r#"{"commit":{"allow_empty":true,"date":1700000000011,"force":false,"message":"sample-8","metadata":{"key-9":"sample-10"}},"force":true,"paths":[{"destination":"sample-6","path":"sample-5","type":"common_prefix"}]}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/import")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"commit":{"allow_empty":true,"date":1700000000011,"force":false,"message":"sample-8","metadata":{"key-9":"sample-10"}},"force":true,"paths":[{"destination":"sample-6","path":"sample-5","type":"common_prefix"}]}"#))).respond_with(ResponseTemplate::new(202).set_body_raw(r#"{"id":"sample-16","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/import")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"commit":{"allow_empty":true,"date":1700000000011,"force":false,"message":"sample-8","metadata":{"key-9":"sample-10"}},"force":true,"paths":[{"destination":"sample-6","path":"sample-5","type":"common_prefix"}]}"#))).respond_with(ResponseTemplate::new(202).set_body_raw(r#"{"id":"sample-16","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .import_start("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", &body)
         .await
@@ -1487,7 +1513,7 @@ async fn import_start() {
 #[tokio::test]
 async fn import_cancel() {
     let server = mock_server().await;
-    Mock::given(method("DELETE")).and(query_param("id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/import")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("DELETE")).and(query_param("id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/import")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .import_cancel("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1498,7 +1524,7 @@ async fn import_cancel() {
 #[tokio::test]
 async fn upload_object_preflight() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/stage_allowed")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/stage_allowed")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .upload_object_preflight("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1510,7 +1536,7 @@ async fn upload_object_preflight() {
 async fn stage_object() {
     let server = mock_server().await;
     let body: lakefs_models::ObjectStageCreation = serde_json::from_str(r#"{"checksum":"sample-3","content_type":"sample-9","force":true,"metadata":{"key-7":"sample-8"},"mtime":1700000000005,"physical_address":"sample-2","size_bytes":1700000000004}"#).unwrap();
-    Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"checksum":"sample-3","content_type":"sample-9","force":true,"metadata":{"key-7":"sample-8"},"mtime":1700000000005,"physical_address":"sample-2","size_bytes":1700000000004}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"checksum":"sample-16","content_type":"sample-22","metadata":{"key-20":"sample-21"},"mtime":1700000000018,"path":"sample-12","path_type":"object","physical_address":"sample-14","physical_address_expiry":1700000000015,"size_bytes":1700000000017,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"checksum":"sample-3","content_type":"sample-9","force":true,"metadata":{"key-7":"sample-8"},"mtime":1700000000005,"physical_address":"sample-2","size_bytes":1700000000004}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"checksum":"sample-16","content_type":"sample-22","metadata":{"key-20":"sample-21"},"mtime":1700000000018,"path":"sample-12","path_type":"object","physical_address":"sample-14","physical_address_expiry":1700000000015,"size_bytes":1700000000017,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .stage_object(
             "a/b+c d%e~^ü?#&=",
@@ -1531,7 +1557,7 @@ async fn stage_object() {
 #[tokio::test]
 async fn upload_object() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("application/json")).and(sends_credentials).and(body_string("object content")).and(header("content-type", "application/octet-stream")).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"checksum":"sample-6","content_type":"sample-12","metadata":{"key-10":"sample-11"},"mtime":1700000000008,"path":"sample-2","path_type":"object","physical_address":"sample-4","physical_address_expiry":1700000000005,"size_bytes":1700000000007,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("application/json")).and(sends_credentials).and(body_string("object content")).and(header("content-type", "application/octet-stream")).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"checksum":"sample-6","content_type":"sample-12","metadata":{"key-10":"sample-11"},"mtime":1700000000008,"path":"sample-2","path_type":"object","physical_address":"sample-4","physical_address_expiry":1700000000005,"size_bytes":1700000000007,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .upload_object(
             "a/b+c d%e~^ü?#&=",
@@ -1553,7 +1579,7 @@ async fn upload_object() {
 #[tokio::test]
 async fn delete_object() {
     let server = mock_server().await;
-    Mock::given(method("DELETE")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("DELETE")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .delete_object(
             "a/b+c d%e~^ü?#&=",
@@ -1570,7 +1596,7 @@ async fn delete_object() {
 async fn delete_objects() {
     let server = mock_server().await;
     let body: lakefs_models::PathList = serde_json::from_str(r#"{"paths":["sample-3"]}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/delete")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"paths":["sample-3"]}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"errors":[{"message":"sample-8","path":"sample-9","status_code":1700000000007,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/delete")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"paths":["sample-3"]}"#))).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"errors":[{"message":"sample-8","path":"sample-9","status_code":1700000000007,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .delete_objects(
             "a/b+c d%e~^ü?#&=",
@@ -1595,7 +1621,7 @@ async fn copy_object() {
         r#"{"force":true,"shallow":false,"src_path":"sample-2","src_ref":"sample-3"}"#,
     )
     .unwrap();
-    Mock::given(method("POST")).and(query_param("dest_path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/copy")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"force":true,"shallow":false,"src_path":"sample-2","src_ref":"sample-3"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"checksum":"sample-11","content_type":"sample-17","metadata":{"key-15":"sample-16"},"mtime":1700000000013,"path":"sample-7","path_type":"common_prefix","physical_address":"sample-9","physical_address_expiry":1700000000010,"size_bytes":1700000000012,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(query_param("dest_path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/copy")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"force":true,"shallow":false,"src_path":"sample-2","src_ref":"sample-3"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"checksum":"sample-11","content_type":"sample-17","metadata":{"key-15":"sample-16"},"mtime":1700000000013,"path":"sample-7","path_type":"common_prefix","physical_address":"sample-9","physical_address_expiry":1700000000010,"size_bytes":1700000000012,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .copy_object(
             "a/b+c d%e~^ü?#&=",
@@ -1616,7 +1642,7 @@ async fn copy_object() {
 #[tokio::test]
 async fn stat_object() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/stat")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"checksum":"sample-6","content_type":"sample-12","metadata":{"key-10":"sample-11"},"mtime":1700000000008,"path":"sample-2","path_type":"object","physical_address":"sample-4","physical_address_expiry":1700000000005,"size_bytes":1700000000007,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/stat")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"checksum":"sample-6","content_type":"sample-12","metadata":{"key-10":"sample-11"},"mtime":1700000000008,"path":"sample-2","path_type":"object","physical_address":"sample-4","physical_address_expiry":1700000000005,"size_bytes":1700000000007,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .stat_object(
             "a/b+c d%e~^ü?#&=",
@@ -1639,7 +1665,7 @@ async fn update_object_user_metadata() {
     let server = mock_server().await;
     let body: lakefs_models::UpdateObjectUserMetadata =
         serde_json::from_str(r#"{"set":{"key-3":"sample-4"}}"#).unwrap();
-    Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/stat/user_metadata")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"set":{"key-3":"sample-4"}}"#))).respond_with(ResponseTemplate::new(201)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branches/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/stat/user_metadata")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"set":{"key-3":"sample-4"}}"#))).respond_with(ResponseTemplate::new(201)).expect(1)).await;
     let result = client(&server)
         .update_object_user_metadata(
             "a/b+c d%e~^ü?#&=",
@@ -1655,7 +1681,7 @@ async fn update_object_user_metadata() {
 #[tokio::test]
 async fn get_underlying_properties() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/underlyingProperties")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"storage_class":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("path", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/underlyingProperties")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"storage_class":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_underlying_properties("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1669,7 +1695,7 @@ async fn get_underlying_properties() {
 #[tokio::test]
 async fn list_objects() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/ls")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"checksum":"sample-13","content_type":"sample-19","metadata":{"key-17":"sample-18"},"mtime":1700000000015,"path":"sample-9","path_type":"common_prefix","physical_address":"sample-11","physical_address_expiry":1700000000012,"size_bytes":1700000000014,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/objects/ls")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"checksum":"sample-13","content_type":"sample-19","metadata":{"key-17":"sample-18"},"mtime":1700000000015,"path":"sample-9","path_type":"common_prefix","physical_address":"sample-11","physical_address_expiry":1700000000012,"size_bytes":1700000000014,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_objects("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1685,7 +1711,7 @@ async fn list_objects() {
 #[tokio::test]
 async fn create_symlink_file() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/symlink")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"location":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/refs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/symlink")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"location":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .create_symlink_file("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1699,7 +1725,7 @@ async fn create_symlink_file() {
 #[tokio::test]
 async fn list_repository_runs() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/actions/runs")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"branch":"sample-10","commit_id":"sample-15","end_time":"sample-12","event_type":"sample-13","run_id":"sample-9","start_time":"sample-11","status":"failed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/actions/runs")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"branch":"sample-10","commit_id":"sample-15","end_time":"2024-05-13T12:12:00Z","event_type":"sample-13","run_id":"sample-9","start_time":"2024-05-12T12:11:00Z","status":"failed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_repository_runs("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1707,7 +1733,7 @@ async fn list_repository_runs() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"branch":"sample-10","commit_id":"sample-15","end_time":"sample-12","event_type":"sample-13","run_id":"sample-9","start_time":"sample-11","status":"failed"}]}"#
+            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"branch":"sample-10","commit_id":"sample-15","end_time":"2024-05-13T12:12:00Z","event_type":"sample-13","run_id":"sample-9","start_time":"2024-05-12T12:11:00Z","status":"failed"}]}"#
         )
     );
 }
@@ -1715,7 +1741,7 @@ async fn list_repository_runs() {
 #[tokio::test]
 async fn get_run() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/actions/runs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"branch":"sample-3","commit_id":"sample-8","end_time":"sample-5","event_type":"sample-6","run_id":"sample-2","start_time":"sample-4","status":"completed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/actions/runs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"branch":"sample-3","commit_id":"sample-8","end_time":"2024-05-06T12:05:00Z","event_type":"sample-6","run_id":"sample-2","start_time":"2024-05-05T12:04:00Z","status":"completed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_run("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1723,7 +1749,7 @@ async fn get_run() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"branch":"sample-3","commit_id":"sample-8","end_time":"sample-5","event_type":"sample-6","run_id":"sample-2","start_time":"sample-4","status":"completed"}"#
+            r#"{"branch":"sample-3","commit_id":"sample-8","end_time":"2024-05-06T12:05:00Z","event_type":"sample-6","run_id":"sample-2","start_time":"2024-05-05T12:04:00Z","status":"completed"}"#
         )
     );
 }
@@ -1731,7 +1757,7 @@ async fn get_run() {
 #[tokio::test]
 async fn list_run_hooks() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/actions/runs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/hooks")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"action":"sample-10","end_time":"sample-13","hook_id":"sample-11","hook_run_id":"sample-9","start_time":"sample-12","status":"failed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/actions/runs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/hooks")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"action":"sample-10","end_time":"2024-05-14T12:13:00Z","hook_id":"sample-11","hook_run_id":"sample-9","start_time":"2024-05-13T12:12:00Z","status":"failed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_run_hooks("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1739,7 +1765,7 @@ async fn list_run_hooks() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"action":"sample-10","end_time":"sample-13","hook_id":"sample-11","hook_run_id":"sample-9","start_time":"sample-12","status":"failed"}]}"#
+            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"action":"sample-10","end_time":"2024-05-14T12:13:00Z","hook_id":"sample-11","hook_run_id":"sample-9","start_time":"2024-05-13T12:12:00Z","status":"failed"}]}"#
         )
     );
 }
@@ -1747,7 +1773,7 @@ async fn list_run_hooks() {
 #[tokio::test]
 async fn get_run_hook_output() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/actions/runs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/hooks/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/output")).and(accepts("application/octet-stream, */*")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(b"raw bytes".to_vec(), "application/octet-stream").insert_header("etag", "\"abc\"")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/actions/runs/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/hooks/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/output")).and(accepts("application/octet-stream, */*")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(b"raw bytes".to_vec(), "application/octet-stream").insert_header("etag", "\"abc\"")).expect(1)).await;
     let result = client(&server)
         .get_run_hook_output("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1758,7 +1784,7 @@ async fn get_run_hook_output() {
 #[tokio::test]
 async fn get_metadata_object() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata/object/known-or-not/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/octet-stream, */*")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(b"raw bytes".to_vec(), "application/octet-stream").insert_header("etag", "\"abc\"")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata/object/known-or-not/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/octet-stream, */*")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(b"raw bytes".to_vec(), "application/octet-stream").insert_header("etag", "\"abc\"")).expect(1)).await;
     let result = client(&server)
         .get_metadata_object(
             "a/b+c d%e~^ü?#&=",
@@ -1774,7 +1800,7 @@ async fn get_metadata_object() {
 #[tokio::test]
 async fn get_meta_range() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata/meta_range/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"location":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata/meta_range/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"location":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_meta_range("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1788,7 +1814,7 @@ async fn get_meta_range() {
 #[tokio::test]
 async fn get_range() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata/range/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"location":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/metadata/range/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"location":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_range("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1802,16 +1828,18 @@ async fn get_range() {
 #[tokio::test]
 async fn set_garbage_collection_rules_preflight() {
     let server = mock_server().await;
-    Mock::given(method("GET"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/rules/set_allowed",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("GET"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/rules/set_allowed",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .set_garbage_collection_rules_preflight("a/b+c d%e~^ü?#&=")
         .await
@@ -1822,7 +1850,7 @@ async fn set_garbage_collection_rules_preflight() {
 #[tokio::test]
 async fn internal_get_garbage_collection_rules() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/rules")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"default_retention_days":1700000000002,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/rules")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"default_retention_days":1700000000002,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .internal_get_garbage_collection_rules("a/b+c d%e~^ü?#&=")
         .await
@@ -1839,7 +1867,7 @@ async fn internal_get_garbage_collection_rules() {
 async fn internal_set_garbage_collection_rules() {
     let server = mock_server().await;
     let body: lakefs_models::GarbageCollectionRules = serde_json::from_str(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006}],"default_retention_days":1700000000002}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/rules")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006}],"default_retention_days":1700000000002}"#))).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/rules")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"branches":[{"branch_id":"sample-5","retention_days":1700000000006}],"default_retention_days":1700000000002}"#))).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .internal_set_garbage_collection_rules("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -1850,16 +1878,18 @@ async fn internal_set_garbage_collection_rules() {
 #[tokio::test]
 async fn internal_delete_garbage_collection_rules() {
     let server = mock_server().await;
-    Mock::given(method("DELETE"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/rules",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("DELETE"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/rules",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .internal_delete_garbage_collection_rules("a/b+c d%e~^ü?#&=")
         .await
@@ -1870,7 +1900,7 @@ async fn internal_delete_garbage_collection_rules() {
 #[tokio::test]
 async fn prepare_garbage_collection_commits() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/prepare_commits")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"gc_addresses_location":"sample-4","gc_commits_location":"sample-3","gc_commits_presigned_url":"sample-5","run_id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/prepare_commits")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"gc_addresses_location":"sample-4","gc_commits_location":"sample-3","gc_commits_presigned_url":"sample-5","run_id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .prepare_garbage_collection_commits("a/b+c d%e~^ü?#&=")
         .await
@@ -1886,7 +1916,7 @@ async fn prepare_garbage_collection_commits() {
 #[tokio::test]
 async fn prepare_garbage_collection_commits_async() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/prepare_commits/async")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(202).set_body_raw(r#"{"id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/prepare_commits/async")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(202).set_body_raw(r#"{"id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .prepare_garbage_collection_commits_async("a/b+c d%e~^ü?#&=")
         .await
@@ -1900,7 +1930,7 @@ async fn prepare_garbage_collection_commits_async() {
 #[tokio::test]
 async fn prepare_garbage_collection_commits_status() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(query_param("id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/prepare_commits/status")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"completed":false,"error":{"message":"sample-11","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"result":{"gc_addresses_location":"sample-8","gc_commits_location":"sample-7","gc_commits_presigned_url":"sample-9","run_id":"sample-6","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"task_id":"sample-2","update_time":"sample-4","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(query_param("id", "a/b+c d%e~^ü?#&=")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/prepare_commits/status")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"completed":false,"error":{"message":"sample-11","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"result":{"gc_addresses_location":"sample-8","gc_commits_location":"sample-7","gc_commits_presigned_url":"sample-9","run_id":"sample-6","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"task_id":"sample-2","update_time":"2024-05-05T12:04:00Z","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .prepare_garbage_collection_commits_status("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -1908,7 +1938,7 @@ async fn prepare_garbage_collection_commits_status() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"completed":false,"error":{"message":"sample-11"},"result":{"gc_addresses_location":"sample-8","gc_commits_location":"sample-7","gc_commits_presigned_url":"sample-9","run_id":"sample-6"},"task_id":"sample-2","update_time":"sample-4"}"#
+            r#"{"completed":false,"error":{"message":"sample-11"},"result":{"gc_addresses_location":"sample-8","gc_commits_location":"sample-7","gc_commits_presigned_url":"sample-9","run_id":"sample-6"},"task_id":"sample-2","update_time":"2024-05-05T12:04:00Z"}"#
         )
     );
 }
@@ -1916,7 +1946,7 @@ async fn prepare_garbage_collection_commits_status() {
 #[tokio::test]
 async fn prepare_garbage_collection_uncommitted() {
     let server = mock_server().await;
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/prepare_uncommited")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"continuation_token":"sample-4","gc_uncommitted_location":"sample-3","run_id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/gc/prepare_uncommited")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"continuation_token":"sample-4","gc_uncommitted_location":"sample-3","run_id":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .prepare_garbage_collection_uncommitted("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -1932,7 +1962,7 @@ async fn prepare_garbage_collection_uncommitted() {
 #[tokio::test]
 async fn create_branch_protection_rule_preflight() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branch_protection/set_allowed")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branch_protection/set_allowed")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(204)).expect(1)).await;
     let result = client(&server)
         .create_branch_protection_rule_preflight("a/b+c d%e~^ü?#&=")
         .await
@@ -1943,7 +1973,7 @@ async fn create_branch_protection_rule_preflight() {
 #[tokio::test]
 async fn internal_get_branch_protection_rules() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branch_protection")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"[{"pattern":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}]"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branch_protection")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"[{"pattern":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}]"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .internal_get_branch_protection_rules("a/b+c d%e~^ü?#&=")
         .await
@@ -1959,17 +1989,19 @@ async fn internal_create_branch_protection_rule() {
     let server = mock_server().await;
     let body: lakefs_models::BranchProtectionRule =
         serde_json::from_str(r#"{"pattern":"sample-2"}"#).unwrap();
-    Mock::given(method("POST"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branch_protection",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .and(body_json(json(r#"{"pattern":"sample-2"}"#)))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("POST"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branch_protection",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .and(body_json(json(r#"{"pattern":"sample-2"}"#)))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .internal_create_branch_protection_rule("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -1982,17 +2014,19 @@ async fn internal_delete_branch_protection_rule() {
     let server = mock_server().await;
     let body: lakefs_models::InternalDeleteBranchProtectionRuleRequest =
         serde_json::from_str(r#"{"pattern":"sample-2"}"#).unwrap();
-    Mock::given(method("DELETE"))
-        .and(path(
-            "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branch_protection",
-        ))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .and(body_json(json(r#"{"pattern":"sample-2"}"#)))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("DELETE"))
+            .and(path(
+                "/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/branch_protection",
+            ))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .and(body_json(json(r#"{"pattern":"sample-2"}"#)))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .internal_delete_branch_protection_rule("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -2003,7 +2037,7 @@ async fn internal_delete_branch_protection_rule() {
 #[tokio::test]
 async fn list_pull_requests() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"author":"sample-14","closed_date":"sample-18","creation_date":"sample-13","description":"sample-11","destination_branch":"sample-16","id":"sample-12","merged_commit_id":"sample-17","source_branch":"sample-15","status":"open","title":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"author":"sample-14","closed_date":"2024-05-19T12:18:00Z","creation_date":"2024-05-14T12:13:00Z","description":"sample-11","destination_branch":"sample-16","id":"sample-12","merged_commit_id":"sample-17","source_branch":"sample-15","status":"open","title":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .list_pull_requests("a/b+c d%e~^ü?#&=", Default::default())
         .await
@@ -2011,7 +2045,7 @@ async fn list_pull_requests() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"author":"sample-14","closed_date":"sample-18","creation_date":"sample-13","description":"sample-11","destination_branch":"sample-16","id":"sample-12","merged_commit_id":"sample-17","source_branch":"sample-15","status":"open","title":"sample-10"}]}"#
+            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"author":"sample-14","closed_date":"2024-05-19T12:18:00Z","creation_date":"2024-05-14T12:13:00Z","description":"sample-11","destination_branch":"sample-16","id":"sample-12","merged_commit_id":"sample-17","source_branch":"sample-15","status":"open","title":"sample-10"}]}"#
         )
     );
 }
@@ -2020,7 +2054,7 @@ async fn list_pull_requests() {
 async fn create_pull_request() {
     let server = mock_server().await;
     let body: lakefs_models::PullRequestCreation = serde_json::from_str(r#"{"description":"sample-3","destination_branch":"sample-5","source_branch":"sample-4","title":"sample-2"}"#).unwrap();
-    Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"description":"sample-3","destination_branch":"sample-5","source_branch":"sample-4","title":"sample-2"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"id":"sample-7","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("POST")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"description":"sample-3","destination_branch":"sample-5","source_branch":"sample-4","title":"sample-2"}"#))).respond_with(ResponseTemplate::new(201).set_body_raw(r#"{"id":"sample-7","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .create_pull_request("a/b+c d%e~^ü?#&=", &body)
         .await
@@ -2034,7 +2068,7 @@ async fn create_pull_request() {
 #[tokio::test]
 async fn get_pull_request() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"author":"sample-7","closed_date":"sample-11","creation_date":"sample-6","description":"sample-4","destination_branch":"sample-9","id":"sample-5","merged_commit_id":"sample-10","source_branch":"sample-8","status":"merged","title":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"author":"sample-7","closed_date":"2024-05-12T12:11:00Z","creation_date":"2024-05-07T12:06:00Z","description":"sample-4","destination_branch":"sample-9","id":"sample-5","merged_commit_id":"sample-10","source_branch":"sample-8","status":"merged","title":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_pull_request("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -2042,7 +2076,7 @@ async fn get_pull_request() {
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json(
-            r#"{"author":"sample-7","closed_date":"sample-11","creation_date":"sample-6","description":"sample-4","destination_branch":"sample-9","id":"sample-5","merged_commit_id":"sample-10","source_branch":"sample-8","status":"merged","title":"sample-3"}"#
+            r#"{"author":"sample-7","closed_date":"2024-05-12T12:11:00Z","creation_date":"2024-05-07T12:06:00Z","description":"sample-4","destination_branch":"sample-9","id":"sample-5","merged_commit_id":"sample-10","source_branch":"sample-8","status":"merged","title":"sample-3"}"#
         )
     );
 }
@@ -2053,7 +2087,7 @@ async fn update_pull_request() {
     let body: lakefs_models::PullRequestBasic =
         serde_json::from_str(r#"{"description":"sample-4","status":"merged","title":"sample-3"}"#)
             .unwrap();
-    Mock::given(method("PATCH")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"description":"sample-4","status":"merged","title":"sample-3"}"#))).respond_with(ResponseTemplate::new(200)).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PATCH")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D")).and(accepts("application/json")).and(sends_credentials).and(body_json(json(r#"{"description":"sample-4","status":"merged","title":"sample-3"}"#))).respond_with(ResponseTemplate::new(200)).expect(1)).await;
     let result = client(&server)
         .update_pull_request("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=", &body)
         .await
@@ -2064,7 +2098,7 @@ async fn update_pull_request() {
 #[tokio::test]
 async fn merge_pull_request() {
     let server = mock_server().await;
-    Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/merge")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"reference":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("PUT")).and(path("/api/v1/repositories/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/pulls/a%2Fb%2Bc%20d%25e~%5E%C3%BC%3F%23%26%3D/merge")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"reference":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .merge_pull_request("a/b+c d%e~^ü?#&=", "a/b+c d%e~^ü?#&=")
         .await
@@ -2078,14 +2112,16 @@ async fn merge_pull_request() {
 #[tokio::test]
 async fn health_check() {
     let server = mock_server().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/healthcheck"))
-        .and(accepts("application/json"))
-        .and(sends_no_credentials)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("GET"))
+            .and(path("/api/v1/healthcheck"))
+            .and(accepts("application/json"))
+            .and(sends_no_credentials)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .health_check()
         .await
@@ -2096,7 +2132,7 @@ async fn health_check() {
 #[tokio::test]
 async fn get_config() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/config")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"capabilities_config":{"free":["form",1]},"storage_config":{"blockstore_description":"sample-19","blockstore_id":"sample-18","blockstore_namespace_ValidityRegex":"sample-11","blockstore_namespace_example":"sample-10","blockstore_type":"sample-9","default_namespace_prefix":"sample-12","import_support":false,"import_validity_regex":"sample-16","pre_sign_multipart_upload":false,"pre_sign_support":false,"pre_sign_support_ui":true,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"storage_config_list":[{"blockstore_description":"sample-33","blockstore_id":"sample-32","blockstore_namespace_ValidityRegex":"sample-25","blockstore_namespace_example":"sample-24","blockstore_type":"sample-23","default_namespace_prefix":"sample-26","import_support":false,"import_validity_regex":"sample-30","pre_sign_multipart_upload":false,"pre_sign_support":false,"pre_sign_support_ui":true,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"ui_config":{"custom_viewers":[{"content_types":["sample-42"],"extensions":["sample-40"],"name":"sample-37","url":"sample-38","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"version_config":{"latest_version":"sample-5","upgrade_recommended":true,"upgrade_url":"sample-7","version":"sample-3","version_context":"sample-4","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/config")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"capabilities_config":{"free":["form",1]},"storage_config":{"blockstore_description":"sample-19","blockstore_id":"sample-18","blockstore_namespace_ValidityRegex":"sample-11","blockstore_namespace_example":"sample-10","blockstore_type":"sample-9","default_namespace_prefix":"sample-12","import_support":false,"import_validity_regex":"sample-16","pre_sign_multipart_upload":false,"pre_sign_support":false,"pre_sign_support_ui":true,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"storage_config_list":[{"blockstore_description":"sample-33","blockstore_id":"sample-32","blockstore_namespace_ValidityRegex":"sample-25","blockstore_namespace_example":"sample-24","blockstore_type":"sample-23","default_namespace_prefix":"sample-26","import_support":false,"import_validity_regex":"sample-30","pre_sign_multipart_upload":false,"pre_sign_support":false,"pre_sign_support_ui":true,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"ui_config":{"custom_viewers":[{"content_types":["sample-42"],"extensions":["sample-40"],"name":"sample-37","url":"sample-38","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"version_config":{"latest_version":"sample-5","upgrade_recommended":true,"upgrade_url":"sample-7","version":"sample-3","version_context":"sample-4","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_config()
         .await
@@ -2112,7 +2148,7 @@ async fn get_config() {
 #[tokio::test]
 async fn get_lake_fs_version() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/config/version")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"latest_version":"sample-4","upgrade_recommended":false,"upgrade_url":"sample-6","version":"sample-2","version_context":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/config/version")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"latest_version":"sample-4","upgrade_recommended":false,"upgrade_url":"sample-6","version":"sample-2","version_context":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_lake_fs_version()
         .await
@@ -2128,7 +2164,7 @@ async fn get_lake_fs_version() {
 #[tokio::test]
 async fn get_storage_config() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/config/storage")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"blockstore_description":"sample-12","blockstore_id":"sample-11","blockstore_namespace_ValidityRegex":"sample-4","blockstore_namespace_example":"sample-3","blockstore_type":"sample-2","default_namespace_prefix":"sample-5","import_support":true,"import_validity_regex":"sample-9","pre_sign_multipart_upload":true,"pre_sign_support":true,"pre_sign_support_ui":false,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/config/storage")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"blockstore_description":"sample-12","blockstore_id":"sample-11","blockstore_namespace_ValidityRegex":"sample-4","blockstore_namespace_example":"sample-3","blockstore_type":"sample-2","default_namespace_prefix":"sample-5","import_support":true,"import_validity_regex":"sample-9","pre_sign_multipart_upload":true,"pre_sign_support":true,"pre_sign_support_ui":false,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_storage_config()
         .await
@@ -2144,7 +2180,7 @@ async fn get_storage_config() {
 #[tokio::test]
 async fn get_garbage_collection_config() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/config/garbage-collection")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"grace_period":1700000000002,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/config/garbage-collection")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"grace_period":1700000000002,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_garbage_collection_config()
         .await
@@ -2162,17 +2198,19 @@ async fn post_stats_events() {
         r#"{"events":[{"class":"sample-4","count":1700000000006,"name":"sample-5"}]}"#,
     )
     .unwrap();
-    Mock::given(method("POST"))
-        .and(path("/api/v1/statistics"))
-        .and(accepts("application/json"))
-        .and(sends_credentials)
-        .and(body_json(json(
-            r#"{"events":[{"class":"sample-4","count":1700000000006,"name":"sample-5"}]}"#,
-        )))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("POST"))
+            .and(path("/api/v1/statistics"))
+            .and(accepts("application/json"))
+            .and(sends_credentials)
+            .and(body_json(json(
+                r#"{"events":[{"class":"sample-4","count":1700000000006,"name":"sample-5"}]}"#,
+            )))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .post_stats_events(&body)
         .await
@@ -2183,7 +2221,7 @@ async fn post_stats_events() {
 #[tokio::test]
 async fn get_usage_report_summary() {
     let server = mock_server().await;
-    Mock::given(method("GET")).and(path("/api/v1/usage-report/summary")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"installation_id":"sample-2","reports":[{"count":1700000000007,"month":1700000000006,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]},"year":1700000000005}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1).mount(&server).await;
+    mount(&server, Mock::given(method("GET")).and(path("/api/v1/usage-report/summary")).and(accepts("application/json")).and(sends_credentials).respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"installation_id":"sample-2","reports":[{"count":1700000000007,"month":1700000000006,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]},"year":1700000000005}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#, "application/json").insert_header("etag", "\"abc\"").insert_header("location", "s3://b/k")).expect(1)).await;
     let result = client(&server)
         .get_usage_report_summary()
         .await
@@ -2199,14 +2237,16 @@ async fn get_usage_report_summary() {
 #[tokio::test]
 async fn oauth_callback() {
     let server = mock_server().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/oidc/callback"))
-        .and(accepts("application/json"))
-        .and(sends_no_credentials)
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        Mock::given(method("GET"))
+            .and(path("/api/v1/oidc/callback"))
+            .and(accepts("application/json"))
+            .and(sends_no_credentials)
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1),
+    )
+    .await;
     let result = client(&server)
         .oauth_callback()
         .await

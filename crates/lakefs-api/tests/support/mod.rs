@@ -41,3 +41,8 @@ pub fn json(text: &str) -> serde_json::Value {
 pub fn accepts(expected: &'static str) -> impl Fn(&Request) -> bool {
     move |request: &Request| request.headers.get("accept").is_some_and(|v| v == expected)
 }
+
+/// Mounts a mock (one spelling for the async and blocking generated tests).
+pub async fn mount(server: &MockServer, mock: wiremock::Mock) {
+    mock.mount(server).await;
+}
