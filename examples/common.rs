@@ -1,1 +1,119 @@
-//! Shared code of the examples.
+//! Shared code of the examples: connecting to lakeFS and choosing storage namespaces.
+//!
+//! Every example calls [`connect`]. When lakeFS is configured the way lakectl users configure it
+//! (`LAKECTL_SERVER_ENDPOINT_URL`, `LAKECTL_CREDENTIALS_*`, or `~/.lakectl.yaml`), the examples
+//! talk to that server. Otherwise they start an embedded fake lakeFS (from `lakefs-testkit`)
+//! and say so on their first line of output, so that they run anywhere with no setup.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), lakefs_api::Error> {
+//! // Keep the fake in a named binding: `_` would drop it, and stop it, at once.
+//! let (client, fake) = lakefs_examples::connect().await?;
+//! let namespace = lakefs_examples::storage_namespace("my-repo", fake.as_ref())?;
+//! # let _ = (client, namespace);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+use lakefs_api::{Error, LakeFsClient, LakectlSettings};
+use lakefs_testkit::FakeLakeFs;
+use std::fmt;
+
+/// Environment variable giving the base of the storage namespaces of the repositories the
+/// examples create, e.g. `s3://my-bucket/lakefs-examples`: repository `r` gets `<base>/r`.
+/// Required with a real lakeFS; with the embedded fake it defaults to `mem://examples`.
+pub const ENV_STORAGE_NAMESPACE: &str = "LAKEFS_EXAMPLE_STORAGE_NAMESPACE";
+
+/// The storage namespace base used with the embedded fake, which keeps data in memory.
+const FAKE_STORAGE_NAMESPACE: &str = "mem://examples";
+
+/// A client for the configured lakeFS, or, when none is configured, for an embedded fake
+/// lakeFS that this function starts.
+///
+/// A lakeFS is configured when `LAKECTL_SERVER_ENDPOINT_URL` or the lakectl file
+/// (`$LAKECTL_CONFIG_FILE`, else `~/.lakectl.yaml`) gives an endpoint; the client is then
+/// [`LakeFsClient::from_env`]. Otherwise the fake is started and its address printed as the
+/// first line of output. The fake stops when the returned [`FakeLakeFs`] is dropped: keep it
+/// alive (`let (client, _fake) = connect().await?;`) as long as the client is used.
+pub async fn connect() -> Result<(LakeFsClient, Option<FakeLakeFs>), Error> {
+    if LakectlSettings::load()?.endpoint.is_some() {
+        let client = LakeFsClient::from_env()?;
+        println!("Using lakeFS at {}", client.base_url());
+        return Ok((client, None));
+    }
+    let fake = FakeLakeFs::start().await;
+    println!(
+        "No lakeFS configured (LAKECTL_SERVER_ENDPOINT_URL / ~/.lakectl.yaml): \
+         using an embedded fake lakeFS at {}",
+        fake.endpoint()
+    );
+    let client = LakeFsClient::builder()
+        .endpoint(fake.endpoint())
+        .access_key(fake.access_key_id(), fake.secret_access_key())
+        .build()?;
+    Ok((client, Some(fake)))
+}
+
+/// The storage namespace for a new repository: `<base>/<repository>`, where the base is
+/// [`ENV_STORAGE_NAMESPACE`] or, with the embedded fake (`fake` is `Some`), `mem://examples`.
+///
+/// Fails with [`Error::Config`] for a real lakeFS when the variable is not set: only you know
+/// which bucket your lakeFS may write to.
+pub fn storage_namespace(repository: &str, fake: Option<&FakeLakeFs>) -> Result<String, Error> {
+    let base = match std::env::var(ENV_STORAGE_NAMESPACE) {
+        Ok(base) if !base.trim().is_empty() => base,
+        _ if fake.is_some() => FAKE_STORAGE_NAMESPACE.to_string(),
+        _ => {
+            return Err(Error::Config(format!(
+                "set {ENV_STORAGE_NAMESPACE} to where the example repositories may keep their \
+                 data, e.g. s3://my-bucket/lakefs-examples (repository {repository:?} then \
+                 uses s3://my-bucket/lakefs-examples/{repository})"
+            )));
+        }
+    };
+    Ok(format!(
+        "{}/{repository}",
+        base.trim().trim_end_matches('/')
+    ))
+}
+
+/// A failure of an example itself (a check that did not hold, a bad argument), as opposed to an
+/// SDK error. Its `Debug` is its message, so that `main` returning it prints
+/// `Error: <message>`.
+pub struct Failure(String);
+
+impl Failure {
+    /// A failure with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure(message.into())
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// A byte count in MiB, for messages (`1536.0 MiB`).
+pub fn mebibytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mebibytes_of_bytes() {
+        assert_eq!(mebibytes(3 * 1024 * 1024 / 2), 1.5);
+    }
+}
