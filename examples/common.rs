@@ -9,7 +9,7 @@
 //! # async fn demo() -> Result<(), lakefs_api::Error> {
 //! // Keep the fake in a named binding: `_` would drop it, and stop it, at once.
 //! let (client, fake) = lakefs_examples::connect().await?;
-//! let namespace = lakefs_examples::storage_namespace("my-repo", fake.as_ref())?;
+//! let namespace = lakefs_examples::storage_namespace("my-repo", fake.is_some())?;
 //! # let _ = (client, namespace);
 //! # Ok(()) }
 //! ```
@@ -17,6 +17,7 @@
 
 use lakefs_api::{Error, LakeFsClient, LakectlSettings};
 use lakefs_testkit::FakeLakeFs;
+use lakefs_testkit::fake::BlockingFakeLakeFs;
 use std::fmt;
 
 /// Environment variable giving the base of the storage namespaces of the repositories the
@@ -54,15 +55,43 @@ pub async fn connect() -> Result<(LakeFsClient, Option<FakeLakeFs>), Error> {
     Ok((client, Some(fake)))
 }
 
+/// The blocking form of [`connect`], for synchronous programs: no async code, no tokio.
+///
+/// The fake, when one is started, runs on its own runtime thread and stops when the returned
+/// [`BlockingFakeLakeFs`] is dropped.
+pub fn connect_blocking()
+-> Result<(lakefs_blocking::LakeFsClient, Option<BlockingFakeLakeFs>), Error> {
+    if LakectlSettings::load()?.endpoint.is_some() {
+        let client = lakefs_blocking::LakeFsClient::from_env()?;
+        println!("Using lakeFS at {}", client.async_client().base_url());
+        return Ok((client, None));
+    }
+    let fake = BlockingFakeLakeFs::start().map_err(|source| Error::LocalIo {
+        context: "cannot start the embedded fake lakeFS".into(),
+        source,
+    })?;
+    println!(
+        "No lakeFS configured (LAKECTL_SERVER_ENDPOINT_URL / ~/.lakectl.yaml): \
+         using an embedded fake lakeFS at {}",
+        fake.endpoint()
+    );
+    let client = lakefs_blocking::LakeFsClient::from_builder(
+        lakefs_blocking::LakeFsClient::builder()
+            .endpoint(fake.endpoint())
+            .access_key(fake.access_key_id(), fake.secret_access_key()),
+    )?;
+    Ok((client, Some(fake)))
+}
+
 /// The storage namespace for a new repository: `<base>/<repository>`, where the base is
-/// [`ENV_STORAGE_NAMESPACE`] or, with the embedded fake (`fake` is `Some`), `mem://examples`.
+/// [`ENV_STORAGE_NAMESPACE`] or, with the embedded fake (`using_fake`), `mem://examples`.
 ///
 /// Fails with [`Error::Config`] for a real lakeFS when the variable is not set: only you know
 /// which bucket your lakeFS may write to.
-pub fn storage_namespace(repository: &str, fake: Option<&FakeLakeFs>) -> Result<String, Error> {
+pub fn storage_namespace(repository: &str, using_fake: bool) -> Result<String, Error> {
     let base = match std::env::var(ENV_STORAGE_NAMESPACE) {
         Ok(base) if !base.trim().is_empty() => base,
-        _ if fake.is_some() => FAKE_STORAGE_NAMESPACE.to_string(),
+        _ if using_fake => FAKE_STORAGE_NAMESPACE.to_string(),
         _ => {
             return Err(Error::Config(format!(
                 "set {ENV_STORAGE_NAMESPACE} to where the example repositories may keep their \

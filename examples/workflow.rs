@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Create the repository; a 409 means it exists already: use it.
     println!("\n--- 1. Creating Repository '{REPO_NAME}' ---");
     let creation =
-        models::RepositoryCreation::new(REPO_NAME, storage_namespace(REPO_NAME, fake.as_ref())?)
+        models::RepositoryCreation::new(REPO_NAME, storage_namespace(REPO_NAME, fake.is_some())?)
             .with_default_branch(MAIN_BRANCH);
     let repository = match client
         .create_repository(&creation, Default::default())
