@@ -157,7 +157,7 @@ pub fn options_name(op: &Operation) -> String {
 }
 
 /// Extra options for what the server honours but the spec does not declare.
-fn extra_options(op: &Operation) -> Vec<(&'static str, &'static str, &'static str)> {
+pub fn extra_options(op: &Operation) -> Vec<(&'static str, &'static str, &'static str)> {
     match op.id.as_str() {
         "uploadObject" => vec![
             (
@@ -375,7 +375,7 @@ fn path_expr(op: &Operation) -> String {
             Some((_, n)) => format!("&{n}.to_string()"),
             None => format!("{name:?}"),
         };
-        args.push(format!("crate::encoding::path_segment({value})"));
+        args.push(format!("crate::encoding::path_param({name:?}, {value})?"));
         template.push_str("{}");
         rest = rest.get(end + 1..).unwrap_or("");
     }
@@ -547,16 +547,24 @@ fn options_struct(op: &Operation) -> String {
             Location::Path => "path parameter",
         };
         let ty = model_ty(&p.ty);
+        let (note, attr) = if p.deprecated {
+            (
+                " Deprecated by lakeFS: leave it unset.",
+                "#[deprecated(note = \"deprecated in the lakeFS API\")]\n",
+            )
+        } else {
+            ("", "")
+        };
         let _ = writeln!(
             s,
-            "/// The `{}` {where_}.\npub {}: Option<{ty}>,",
+            "/// The `{}` {where_}.{note}\npub {}: Option<{ty}>,",
             p.name, p.rust_name
         );
         // A keyword (`type`) keeps its trailing underscore: `r#type` would be worse to call.
         let setter = &p.rust_name;
         let _ = writeln!(
             setters,
-            "/// Sets the `{}` {where_}.\npub fn {setter}(mut self, value: impl Into<{ty}>) -> Self {{ self.{} = Some(value.into()); self }}\n",
+            "/// Sets the `{}` {where_}.{note}\n{attr}pub fn {setter}(mut self, value: impl Into<{ty}>) -> Self {{ self.{} = Some(value.into()); self }}\n",
             p.name, p.rust_name
         );
     }

@@ -4,6 +4,7 @@
 mod docs;
 mod gen_api;
 mod gen_blocking;
+mod gen_contract;
 mod gen_models;
 mod gen_testkit;
 mod model;
@@ -116,6 +117,7 @@ fn generate(api: &model::Api, docs: &docs::Docs) -> output::Files {
     gen_models::generate(api, docs, &mut files);
     gen_testkit::generate(api, &mut files);
     gen_api::generate(api, docs, &mut files);
+    gen_contract::generate(api, &mut files);
     gen_blocking::generate(api, docs, &mut files);
     files
 }

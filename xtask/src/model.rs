@@ -92,6 +92,8 @@ pub struct Field {
     pub ty: Ty,
     pub required: bool,
     pub nullable: bool,
+    /// What the spec says a valid value looks like, for building samples.
+    pub constraints: Constraints,
 }
 
 impl Field {
@@ -163,6 +165,26 @@ pub struct Param {
     pub location: Location,
     pub required: bool,
     pub ty: Ty,
+    /// What the spec says a valid value looks like, for building samples.
+    pub constraints: Constraints,
+    /// Whether the spec marks the parameter deprecated.
+    pub deprecated: bool,
+}
+
+/// The validation keywords and hints of a string or integer schema (a field or a parameter).
+/// Only the generators of samples read them; the SDK's types do not enforce them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// `pattern` (an ECMA regex) of a string.
+    pub pattern: Option<String>,
+    /// `format` (`date-time`, `int64`, `binary`, ...).
+    pub format: Option<String>,
+    /// `example` of the schema, or of the parameter itself.
+    pub example: Option<serde_json::Value>,
+    /// Inclusive `minimum` of an integer.
+    pub minimum: Option<i64>,
+    /// Inclusive `maximum` of an integer.
+    pub maximum: Option<i64>,
 }
 
 #[derive(Debug, Clone)]

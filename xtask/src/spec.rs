@@ -5,7 +5,7 @@ use crate::naming::{field_name, pascal_case, snake_case};
 use anyhow::{Context, Result, anyhow, bail};
 use openapiv3::{
     AdditionalProperties, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema,
-    SchemaKind, StatusCode, Type,
+    SchemaKind, StatusCode, Type, VariantOrUnknownOrEmpty,
 };
 use std::path::Path;
 
@@ -124,12 +124,17 @@ impl<'a> Reader<'a> {
             let context = format!("{declared_in}{}", pascal_case(&json_name));
             let ty = self.prop_ty(prop, &context, &declared_in, &json_name)?;
             let nullable = matches!(prop, ReferenceOr::Item(s) if s.schema_data.nullable);
+            let constraints = match prop {
+                ReferenceOr::Item(s) => constraints(s),
+                ReferenceOr::Reference { .. } => Constraints::default(),
+            };
             let field = Field {
                 rust_name: field_name(&json_name),
                 required: required.contains(&json_name),
                 json_name,
                 ty,
                 nullable,
+                constraints,
             };
             match fields.iter_mut().find(|f| f.json_name == field.json_name) {
                 Some(existing) => *existing = field,
@@ -351,12 +356,18 @@ impl<'a> Reader<'a> {
             }
             None => self.schema_ty(schema, &context)?,
         };
+        let mut constraints = constraints(schema);
+        if data.example.is_some() {
+            constraints.example = data.example.clone();
+        }
         Ok(Param {
             rust_name: field_name(&data.name),
             name: data.name.clone(),
             location,
             required: data.required || location == Location::Path,
             ty,
+            constraints,
+            deprecated: data.deprecated.unwrap_or(false),
         })
     }
 
@@ -442,5 +453,37 @@ fn string_enum(s: &Schema) -> Option<Vec<String>> {
             Some(st.enumeration.iter().flatten().cloned().collect())
         }
         _ => None,
+    }
+}
+
+/// The validation keywords and the example of a string or integer schema.
+fn constraints(s: &Schema) -> Constraints {
+    let mut c = Constraints {
+        example: s.schema_data.example.clone(),
+        ..Constraints::default()
+    };
+    match &s.schema_kind {
+        SchemaKind::Type(Type::String(st)) => {
+            c.pattern = st.pattern.clone();
+            c.format = format_name(&st.format);
+        }
+        SchemaKind::Type(Type::Integer(it)) => {
+            c.format = format_name(&it.format);
+            c.minimum = it.minimum.map(|m| m + i64::from(it.exclusive_minimum));
+            c.maximum = it.maximum.map(|m| m - i64::from(it.exclusive_maximum));
+        }
+        _ => {}
+    }
+    c
+}
+
+/// The spec's spelling of a `format` (`date-time`, `int64`, or an unknown one as written).
+fn format_name<T: serde::Serialize>(format: &VariantOrUnknownOrEmpty<T>) -> Option<String> {
+    match format {
+        VariantOrUnknownOrEmpty::Item(known) => serde_json::to_value(known)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string)),
+        VariantOrUnknownOrEmpty::Unknown(name) => Some(name.clone()),
+        VariantOrUnknownOrEmpty::Empty => None,
     }
 }

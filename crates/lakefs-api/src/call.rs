@@ -125,10 +125,17 @@ impl LakeFsClient {
             };
         }
         for (name, value) in &call.headers {
+            let header_name =
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                    Error::InvalidArgument(format!(
+                        "{}: {name:?} is not a valid header name",
+                        op.id
+                    ))
+                })?;
             let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
                 Error::InvalidArgument(format!("{}: header {name} has an invalid value", op.id))
             })?;
-            request = request.header(name.as_str(), value);
+            request = request.header(header_name, value);
         }
         let streaming = matches!(call.body, CallBody::Upload(_)) || op.accept == BYTES_ACCEPT;
         request = match call.body {

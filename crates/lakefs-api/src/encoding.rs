@@ -15,6 +15,20 @@ pub fn path_segment(value: &str) -> String {
     utf8_percent_encode(value, PATH_SEGMENT).to_string()
 }
 
+/// Encodes a path parameter, refusing values that would silently address another route: an
+/// empty segment, and the dot segments `.` and `..` (URL parsers resolve them, even encoded).
+pub(crate) fn path_param(name: &str, value: &str) -> crate::Result<String> {
+    match value {
+        "" => Err(crate::Error::InvalidArgument(format!(
+            "the path parameter `{name}` is empty"
+        ))),
+        "." | ".." => Err(crate::Error::InvalidArgument(format!(
+            "the path parameter `{name}` cannot be {value:?}: URLs resolve it as a relative path"
+        ))),
+        _ => Ok(path_segment(value)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -24,5 +38,23 @@ mod tests {
         assert_eq!(path_segment("a/b+c d%e^f~g"), "a%2Fb%2Bc%20d%25e%5Ef~g");
         assert_eq!(path_segment("ü"), "%C3%BC");
         assert_eq!(path_segment("main~2"), "main~2");
+    }
+
+    #[test]
+    fn empty_path_parameters_are_refused() {
+        assert!(matches!(
+            path_param("branch", ""),
+            Err(crate::Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            path_param("repository", "."),
+            Err(crate::Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            path_param("ref", ".."),
+            Err(crate::Error::InvalidArgument(_))
+        ));
+        assert_eq!(path_param("ref", "...").unwrap(), "...");
+        assert_eq!(path_param("branch", "a b").unwrap(), "a%20b");
     }
 }

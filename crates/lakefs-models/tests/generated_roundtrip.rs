@@ -127,8 +127,8 @@ fn merge_result_decodes_from_an_empty_object() {
 #[test]
 fn repository_creation_round_trips() {
     round_trip::<lakefs_models::RepositoryCreation>(
-        r#"{"default_branch":"sample-4","name":"sample-1","read_only":true,"sample_data":false,"storage_id":"sample-2","storage_namespace":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"default_branch":"sample-4","name":"sample-1","read_only":true,"sample_data":false,"storage_id":"sample-2","storage_namespace":"sample-3"}"#,
+        r#"{"default_branch":"sample-4","name":"example-repo","read_only":true,"sample_data":false,"storage_id":"sample-2","storage_namespace":"s3://example-bucket/","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"default_branch":"sample-4","name":"example-repo","read_only":true,"sample_data":false,"storage_id":"sample-2","storage_namespace":"s3://example-bucket/"}"#,
     );
 }
 
@@ -411,8 +411,8 @@ fn cherry_pick_creation_decodes_from_an_empty_object() {
 #[test]
 fn commit_round_trips() {
     round_trip::<lakefs_models::Commit>(
-        r#"{"committer":"sample-4","creation_date":1700000000006,"generation":1700000000010,"id":"sample-1","message":"sample-5","meta_range_id":"sample-7","metadata":{"key-8":"sample-9"},"parents":["sample-3"],"version":1700000000011,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"committer":"sample-4","creation_date":1700000000006,"generation":1700000000010,"id":"sample-1","message":"sample-5","meta_range_id":"sample-7","metadata":{"key-8":"sample-9"},"parents":["sample-3"],"version":1700000000011}"#,
+        r#"{"committer":"sample-4","creation_date":1700000000006,"generation":1700000000010,"id":"sample-1","message":"sample-5","meta_range_id":"sample-7","metadata":{"key-8":"sample-9"},"parents":["sample-3"],"version":1,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"committer":"sample-4","creation_date":1700000000006,"generation":1700000000010,"id":"sample-1","message":"sample-5","meta_range_id":"sample-7","metadata":{"key-8":"sample-9"},"parents":["sample-3"],"version":1}"#,
     );
 }
 
@@ -424,16 +424,16 @@ fn commit_decodes_from_an_empty_object() {
 #[test]
 fn commit_accepts_null_collections() {
     round_trip::<lakefs_models::Commit>(
-        r#"{"committer":"sample-4","creation_date":1700000000006,"generation":1700000000010,"id":"sample-1","message":"sample-5","meta_range_id":"sample-7","metadata":{"key-8":"sample-9"},"parents":null,"version":1700000000011}"#,
-        r#"{"committer":"sample-4","creation_date":1700000000006,"generation":1700000000010,"id":"sample-1","message":"sample-5","meta_range_id":"sample-7","metadata":{"key-8":"sample-9"},"parents":[],"version":1700000000011}"#,
+        r#"{"committer":"sample-4","creation_date":1700000000006,"generation":1700000000010,"id":"sample-1","message":"sample-5","meta_range_id":"sample-7","metadata":{"key-8":"sample-9"},"parents":null,"version":1}"#,
+        r#"{"committer":"sample-4","creation_date":1700000000006,"generation":1700000000010,"id":"sample-1","message":"sample-5","meta_range_id":"sample-7","metadata":{"key-8":"sample-9"},"parents":[],"version":1}"#,
     );
 }
 
 #[test]
 fn commit_list_round_trips() {
     round_trip::<lakefs_models::CommitList>(
-        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"committer":"sample-11","creation_date":1700000000013,"generation":1700000000017,"id":"sample-8","message":"sample-12","meta_range_id":"sample-14","metadata":{"key-15":"sample-16"},"parents":["sample-10"],"version":1700000000018,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004},"results":[{"committer":"sample-11","creation_date":1700000000013,"generation":1700000000017,"id":"sample-8","message":"sample-12","meta_range_id":"sample-14","metadata":{"key-15":"sample-16"},"parents":["sample-10"],"version":1700000000018}]}"#,
+        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"committer":"sample-11","creation_date":1700000000013,"generation":1700000000017,"id":"sample-8","message":"sample-12","meta_range_id":"sample-14","metadata":{"key-15":"sample-16"},"parents":["sample-10"],"version":1,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004},"results":[{"committer":"sample-11","creation_date":1700000000013,"generation":1700000000017,"id":"sample-8","message":"sample-12","meta_range_id":"sample-14","metadata":{"key-15":"sample-16"},"parents":["sample-10"],"version":1}]}"#,
     );
 }
 
@@ -466,8 +466,8 @@ fn commit_creation_decodes_from_an_empty_object() {
 #[test]
 fn commit_record_creation_round_trips() {
     round_trip::<lakefs_models::CommitRecordCreation>(
-        r#"{"commit_id":"sample-1","committer":"sample-3","creation_date":1700000000006,"force":true,"generation":1700000000011,"message":"sample-4","metadata":{"key-9":"sample-10"},"metarange_id":"sample-5","parents":["sample-8"],"version":1700000000002,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"commit_id":"sample-1","committer":"sample-3","creation_date":1700000000006,"force":true,"generation":1700000000011,"message":"sample-4","metadata":{"key-9":"sample-10"},"metarange_id":"sample-5","parents":["sample-8"],"version":1700000000002}"#,
+        r#"{"commit_id":"sample-1","committer":"sample-3","creation_date":1700000000006,"force":true,"generation":1700000000011,"message":"sample-4","metadata":{"key-9":"sample-10"},"metarange_id":"sample-5","parents":["sample-8"],"version":1,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"commit_id":"sample-1","committer":"sample-3","creation_date":1700000000006,"force":true,"generation":1700000000011,"message":"sample-4","metadata":{"key-9":"sample-10"},"metarange_id":"sample-5","parents":["sample-8"],"version":1}"#,
     );
 }
 
@@ -479,8 +479,8 @@ fn commit_record_creation_decodes_from_an_empty_object() {
 #[test]
 fn commit_record_creation_accepts_null_collections() {
     round_trip::<lakefs_models::CommitRecordCreation>(
-        r#"{"commit_id":"sample-1","committer":"sample-3","creation_date":1700000000006,"force":true,"generation":1700000000011,"message":"sample-4","metadata":{"key-9":"sample-10"},"metarange_id":"sample-5","parents":null,"version":1700000000002}"#,
-        r#"{"commit_id":"sample-1","committer":"sample-3","creation_date":1700000000006,"force":true,"generation":1700000000011,"message":"sample-4","metadata":{"key-9":"sample-10"},"metarange_id":"sample-5","parents":[],"version":1700000000002}"#,
+        r#"{"commit_id":"sample-1","committer":"sample-3","creation_date":1700000000006,"force":true,"generation":1700000000011,"message":"sample-4","metadata":{"key-9":"sample-10"},"metarange_id":"sample-5","parents":null,"version":1}"#,
+        r#"{"commit_id":"sample-1","committer":"sample-3","creation_date":1700000000006,"force":true,"generation":1700000000011,"message":"sample-4","metadata":{"key-9":"sample-10"},"metarange_id":"sample-5","parents":[],"version":1}"#,
     );
 }
 
@@ -539,8 +539,8 @@ fn task_info_decodes_from_an_empty_object() {
 #[test]
 fn repository_dump_status_round_trips() {
     round_trip::<lakefs_models::RepositoryDumpStatus>(
-        r#"{"done":true,"error":"sample-4","id":"sample-1","refs":{"branches_meta_range_id":"sample-8","commits_meta_range_id":"sample-6","tags_meta_range_id":"sample-7","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"update_time":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"done":true,"error":"sample-4","id":"sample-1","refs":{"branches_meta_range_id":"sample-8","commits_meta_range_id":"sample-6","tags_meta_range_id":"sample-7"},"update_time":"sample-3"}"#,
+        r#"{"done":true,"error":"sample-4","id":"sample-1","refs":{"branches_meta_range_id":"sample-8","commits_meta_range_id":"sample-6","tags_meta_range_id":"sample-7","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"update_time":"2024-05-04T12:03:00Z","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"done":true,"error":"sample-4","id":"sample-1","refs":{"branches_meta_range_id":"sample-8","commits_meta_range_id":"sample-6","tags_meta_range_id":"sample-7"},"update_time":"2024-05-04T12:03:00Z"}"#,
     );
 }
 
@@ -552,8 +552,8 @@ fn repository_dump_status_decodes_from_an_empty_object() {
 #[test]
 fn repository_restore_status_round_trips() {
     round_trip::<lakefs_models::RepositoryRestoreStatus>(
-        r#"{"done":true,"error":"sample-4","id":"sample-1","update_time":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"done":true,"error":"sample-4","id":"sample-1","update_time":"sample-3"}"#,
+        r#"{"done":true,"error":"sample-4","id":"sample-1","update_time":"2024-05-04T12:03:00Z","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"done":true,"error":"sample-4","id":"sample-1","update_time":"2024-05-04T12:03:00Z"}"#,
     );
 }
 
@@ -1161,8 +1161,8 @@ fn action_run_status_keeps_known_and_unknown_values() {
 #[test]
 fn action_run_round_trips() {
     round_trip::<lakefs_models::ActionRun>(
-        r#"{"branch":"sample-2","commit_id":"sample-7","end_time":"sample-4","event_type":"sample-5","run_id":"sample-1","start_time":"sample-3","status":"failed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"branch":"sample-2","commit_id":"sample-7","end_time":"sample-4","event_type":"sample-5","run_id":"sample-1","start_time":"sample-3","status":"failed"}"#,
+        r#"{"branch":"sample-2","commit_id":"sample-7","end_time":"2024-05-05T12:04:00Z","event_type":"sample-5","run_id":"sample-1","start_time":"2024-05-04T12:03:00Z","status":"failed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"branch":"sample-2","commit_id":"sample-7","end_time":"2024-05-05T12:04:00Z","event_type":"sample-5","run_id":"sample-1","start_time":"2024-05-04T12:03:00Z","status":"failed"}"#,
     );
 }
 
@@ -1174,8 +1174,8 @@ fn action_run_decodes_from_an_empty_object() {
 #[test]
 fn action_run_list_round_trips() {
     round_trip::<lakefs_models::ActionRunList>(
-        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"branch":"sample-9","commit_id":"sample-14","end_time":"sample-11","event_type":"sample-12","run_id":"sample-8","start_time":"sample-10","status":"completed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004},"results":[{"branch":"sample-9","commit_id":"sample-14","end_time":"sample-11","event_type":"sample-12","run_id":"sample-8","start_time":"sample-10","status":"completed"}]}"#,
+        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"branch":"sample-9","commit_id":"sample-14","end_time":"2024-05-12T12:11:00Z","event_type":"sample-12","run_id":"sample-8","start_time":"2024-05-11T12:10:00Z","status":"completed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004},"results":[{"branch":"sample-9","commit_id":"sample-14","end_time":"2024-05-12T12:11:00Z","event_type":"sample-12","run_id":"sample-8","start_time":"2024-05-11T12:10:00Z","status":"completed"}]}"#,
     );
 }
 
@@ -1200,8 +1200,8 @@ fn hook_run_status_keeps_known_and_unknown_values() {
 #[test]
 fn hook_run_round_trips() {
     round_trip::<lakefs_models::HookRun>(
-        r#"{"action":"sample-2","end_time":"sample-5","hook_id":"sample-3","hook_run_id":"sample-1","start_time":"sample-4","status":"failed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"action":"sample-2","end_time":"sample-5","hook_id":"sample-3","hook_run_id":"sample-1","start_time":"sample-4","status":"failed"}"#,
+        r#"{"action":"sample-2","end_time":"2024-05-06T12:05:00Z","hook_id":"sample-3","hook_run_id":"sample-1","start_time":"2024-05-05T12:04:00Z","status":"failed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"action":"sample-2","end_time":"2024-05-06T12:05:00Z","hook_id":"sample-3","hook_run_id":"sample-1","start_time":"2024-05-05T12:04:00Z","status":"failed"}"#,
     );
 }
 
@@ -1213,8 +1213,8 @@ fn hook_run_decodes_from_an_empty_object() {
 #[test]
 fn hook_run_list_round_trips() {
     round_trip::<lakefs_models::HookRunList>(
-        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"action":"sample-9","end_time":"sample-12","hook_id":"sample-10","hook_run_id":"sample-8","start_time":"sample-11","status":"completed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004},"results":[{"action":"sample-9","end_time":"sample-12","hook_id":"sample-10","hook_run_id":"sample-8","start_time":"sample-11","status":"completed"}]}"#,
+        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"action":"sample-9","end_time":"2024-05-13T12:12:00Z","hook_id":"sample-10","hook_run_id":"sample-8","start_time":"2024-05-12T12:11:00Z","status":"completed","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004},"results":[{"action":"sample-9","end_time":"2024-05-13T12:12:00Z","hook_id":"sample-10","hook_run_id":"sample-8","start_time":"2024-05-12T12:11:00Z","status":"completed"}]}"#,
     );
 }
 
@@ -1273,8 +1273,8 @@ fn garbage_collection_prepare_response_decodes_from_an_empty_object() {
 #[test]
 fn prepare_garbage_collection_commits_status_round_trips() {
     round_trip::<lakefs_models::PrepareGarbageCollectionCommitsStatus>(
-        r#"{"completed":true,"error":{"message":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"result":{"gc_addresses_location":"sample-7","gc_commits_location":"sample-6","gc_commits_presigned_url":"sample-8","run_id":"sample-5","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"task_id":"sample-1","update_time":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"completed":true,"error":{"message":"sample-10"},"result":{"gc_addresses_location":"sample-7","gc_commits_location":"sample-6","gc_commits_presigned_url":"sample-8","run_id":"sample-5"},"task_id":"sample-1","update_time":"sample-3"}"#,
+        r#"{"completed":true,"error":{"message":"sample-10","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"result":{"gc_addresses_location":"sample-7","gc_commits_location":"sample-6","gc_commits_presigned_url":"sample-8","run_id":"sample-5","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"task_id":"sample-1","update_time":"2024-05-04T12:03:00Z","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"completed":true,"error":{"message":"sample-10"},"result":{"gc_addresses_location":"sample-7","gc_commits_location":"sample-6","gc_commits_presigned_url":"sample-8","run_id":"sample-5"},"task_id":"sample-1","update_time":"2024-05-04T12:03:00Z"}"#,
     );
 }
 
@@ -1411,8 +1411,8 @@ fn range_metadata_decodes_from_an_empty_object() {
 #[test]
 fn import_status_round_trips() {
     round_trip::<lakefs_models::ImportStatus>(
-        r#"{"commit":{"committer":"sample-9","creation_date":1700000000011,"generation":1700000000015,"id":"sample-6","message":"sample-10","meta_range_id":"sample-12","metadata":{"key-13":"sample-14"},"parents":["sample-8"],"version":1700000000016,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"completed":false,"error":{"message":"sample-18","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"ingested_objects":1700000000003,"metarange_id":"sample-4","update_time":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"commit":{"committer":"sample-9","creation_date":1700000000011,"generation":1700000000015,"id":"sample-6","message":"sample-10","meta_range_id":"sample-12","metadata":{"key-13":"sample-14"},"parents":["sample-8"],"version":1700000000016},"completed":false,"error":{"message":"sample-18"},"ingested_objects":1700000000003,"metarange_id":"sample-4","update_time":"sample-2"}"#,
+        r#"{"commit":{"committer":"sample-9","creation_date":1700000000011,"generation":1700000000015,"id":"sample-6","message":"sample-10","meta_range_id":"sample-12","metadata":{"key-13":"sample-14"},"parents":["sample-8"],"version":1,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"completed":false,"error":{"message":"sample-18","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"ingested_objects":1700000000003,"metarange_id":"sample-4","update_time":"2024-05-03T12:02:00Z","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"commit":{"committer":"sample-9","creation_date":1700000000011,"generation":1700000000015,"id":"sample-6","message":"sample-10","meta_range_id":"sample-12","metadata":{"key-13":"sample-14"},"parents":["sample-8"],"version":1},"completed":false,"error":{"message":"sample-18"},"ingested_objects":1700000000003,"metarange_id":"sample-4","update_time":"2024-05-03T12:02:00Z"}"#,
     );
 }
 
@@ -1564,8 +1564,8 @@ fn upload_part_from_decodes_from_an_empty_object() {
 #[test]
 fn copy_part_source_round_trips() {
     round_trip::<lakefs_models::CopyPartSource>(
-        r#"{"path":"sample-3","range":"sample-4","ref":"sample-2","repository":"sample-1","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"path":"sample-3","range":"sample-4","ref":"sample-2","repository":"sample-1"}"#,
+        r#"{"path":"sample-3","range":"bytes=0-1023","ref":"sample-2","repository":"sample-1","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"path":"sample-3","range":"bytes=0-1023","ref":"sample-2","repository":"sample-1"}"#,
     );
 }
 
@@ -1577,8 +1577,8 @@ fn copy_part_source_decodes_from_an_empty_object() {
 #[test]
 fn upload_part_copy_from_round_trips() {
     round_trip::<lakefs_models::UploadPartCopyFrom>(
-        r#"{"copy_source":{"path":"sample-5","range":"sample-6","ref":"sample-4","repository":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"physical_address":"sample-1","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"copy_source":{"path":"sample-5","range":"sample-6","ref":"sample-4","repository":"sample-3"},"physical_address":"sample-1"}"#,
+        r#"{"copy_source":{"path":"sample-5","range":"bytes=0-1023","ref":"sample-4","repository":"sample-3","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"physical_address":"sample-1","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"copy_source":{"path":"sample-5","range":"bytes=0-1023","ref":"sample-4","repository":"sample-3"},"physical_address":"sample-1"}"#,
     );
 }
 
@@ -1744,8 +1744,8 @@ fn pull_request_basic_decodes_from_an_empty_object() {
 #[test]
 fn pull_request_round_trips() {
     round_trip::<lakefs_models::PullRequest>(
-        r#"{"author":"sample-6","closed_date":"sample-10","creation_date":"sample-5","description":"sample-3","destination_branch":"sample-8","id":"sample-4","merged_commit_id":"sample-9","source_branch":"sample-7","status":"closed","title":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"author":"sample-6","closed_date":"sample-10","creation_date":"sample-5","description":"sample-3","destination_branch":"sample-8","id":"sample-4","merged_commit_id":"sample-9","source_branch":"sample-7","status":"closed","title":"sample-2"}"#,
+        r#"{"author":"sample-6","closed_date":"2024-05-11T12:10:00Z","creation_date":"2024-05-06T12:05:00Z","description":"sample-3","destination_branch":"sample-8","id":"sample-4","merged_commit_id":"sample-9","source_branch":"sample-7","status":"closed","title":"sample-2","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"author":"sample-6","closed_date":"2024-05-11T12:10:00Z","creation_date":"2024-05-06T12:05:00Z","description":"sample-3","destination_branch":"sample-8","id":"sample-4","merged_commit_id":"sample-9","source_branch":"sample-7","status":"closed","title":"sample-2"}"#,
     );
 }
 
@@ -1757,8 +1757,8 @@ fn pull_request_decodes_from_an_empty_object() {
 #[test]
 fn pull_requests_list_round_trips() {
     round_trip::<lakefs_models::PullRequestsList>(
-        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"author":"sample-13","closed_date":"sample-17","creation_date":"sample-12","description":"sample-10","destination_branch":"sample-15","id":"sample-11","merged_commit_id":"sample-16","source_branch":"sample-14","status":"merged","title":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
-        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004},"results":[{"author":"sample-13","closed_date":"sample-17","creation_date":"sample-12","description":"sample-10","destination_branch":"sample-15","id":"sample-11","merged_commit_id":"sample-16","source_branch":"sample-14","status":"merged","title":"sample-9"}]}"#,
+        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004,"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}},"results":[{"author":"sample-13","closed_date":"2024-05-18T12:17:00Z","creation_date":"2024-05-13T12:12:00Z","description":"sample-10","destination_branch":"sample-15","id":"sample-11","merged_commit_id":"sample-16","source_branch":"sample-14","status":"merged","title":"sample-9","x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}],"x_field_from_a_newer_server":{"flag":true,"nested":[1,"two"]}}"#,
+        r#"{"pagination":{"has_more":true,"max_per_page":1700000000005,"next_offset":"sample-3","results":1700000000004},"results":[{"author":"sample-13","closed_date":"2024-05-18T12:17:00Z","creation_date":"2024-05-13T12:12:00Z","description":"sample-10","destination_branch":"sample-15","id":"sample-11","merged_commit_id":"sample-16","source_branch":"sample-14","status":"merged","title":"sample-9"}]}"#,
     );
 }
 

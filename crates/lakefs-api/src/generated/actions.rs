@@ -131,7 +131,7 @@ impl ActionsApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_REPOSITORY_RUNS,
             format!(
                 "/repositories/{}/actions/runs",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.query_opt("after", options.after.as_ref());
@@ -151,8 +151,8 @@ impl ActionsApi for crate::LakeFsClient {
             &crate::generated::operations::GET_RUN,
             format!(
                 "/repositories/{}/actions/runs/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(run_id)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("run_id", run_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -169,8 +169,8 @@ impl ActionsApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_RUN_HOOKS,
             format!(
                 "/repositories/{}/actions/runs/{}/hooks",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(run_id)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("run_id", run_id)?
             ),
         );
         call.query_opt("after", options.after.as_ref());
@@ -189,9 +189,9 @@ impl ActionsApi for crate::LakeFsClient {
             &crate::generated::operations::GET_RUN_HOOK_OUTPUT,
             format!(
                 "/repositories/{}/actions/runs/{}/hooks/{}/output",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(run_id),
-                crate::encoding::path_segment(hook_run_id)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("run_id", run_id)?,
+                crate::encoding::path_param("hook_run_id", hook_run_id)?
             ),
         );
         let answer = self.execute(call).await?;

@@ -689,7 +689,10 @@ impl AuthApi for crate::LakeFsClient {
     async fn get_user(&self, user_id: &str) -> crate::Result<lakefs_models::User> {
         let call = crate::call::Call::new(
             &crate::generated::operations::GET_USER,
-            format!("/auth/users/{}", crate::encoding::path_segment(user_id)),
+            format!(
+                "/auth/users/{}",
+                crate::encoding::path_param("userId", user_id)?
+            ),
         );
         let answer = self.execute(call).await?;
         crate::call::json(answer).await
@@ -698,7 +701,10 @@ impl AuthApi for crate::LakeFsClient {
     async fn delete_user(&self, user_id: &str) -> crate::Result<()> {
         let call = crate::call::Call::new(
             &crate::generated::operations::DELETE_USER,
-            format!("/auth/users/{}", crate::encoding::path_segment(user_id)),
+            format!(
+                "/auth/users/{}",
+                crate::encoding::path_param("userId", user_id)?
+            ),
         );
         let answer = self.execute(call).await?;
         crate::call::empty(answer).await
@@ -737,7 +743,10 @@ impl AuthApi for crate::LakeFsClient {
     async fn get_group(&self, group_id: &str) -> crate::Result<lakefs_models::Group> {
         let call = crate::call::Call::new(
             &crate::generated::operations::GET_GROUP,
-            format!("/auth/groups/{}", crate::encoding::path_segment(group_id)),
+            format!(
+                "/auth/groups/{}",
+                crate::encoding::path_param("groupId", group_id)?
+            ),
         );
         let answer = self.execute(call).await?;
         crate::call::json(answer).await
@@ -746,7 +755,10 @@ impl AuthApi for crate::LakeFsClient {
     async fn delete_group(&self, group_id: &str) -> crate::Result<()> {
         let call = crate::call::Call::new(
             &crate::generated::operations::DELETE_GROUP,
-            format!("/auth/groups/{}", crate::encoding::path_segment(group_id)),
+            format!(
+                "/auth/groups/{}",
+                crate::encoding::path_param("groupId", group_id)?
+            ),
         );
         let answer = self.execute(call).await?;
         crate::call::empty(answer).await
@@ -785,7 +797,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::GET_POLICY,
             format!(
                 "/auth/policies/{}",
-                crate::encoding::path_segment(policy_id)
+                crate::encoding::path_param("policyId", policy_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -801,7 +813,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::UPDATE_POLICY,
             format!(
                 "/auth/policies/{}",
-                crate::encoding::path_segment(policy_id)
+                crate::encoding::path_param("policyId", policy_id)?
             ),
         );
         call.json(policy)?;
@@ -814,7 +826,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_POLICY,
             format!(
                 "/auth/policies/{}",
-                crate::encoding::path_segment(policy_id)
+                crate::encoding::path_param("policyId", policy_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -830,7 +842,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_GROUP_MEMBERS,
             format!(
                 "/auth/groups/{}/members",
-                crate::encoding::path_segment(group_id)
+                crate::encoding::path_param("groupId", group_id)?
             ),
         );
         call.query_opt("prefix", options.prefix.as_ref());
@@ -845,8 +857,8 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::ADD_GROUP_MEMBERSHIP,
             format!(
                 "/auth/groups/{}/members/{}",
-                crate::encoding::path_segment(group_id),
-                crate::encoding::path_segment(user_id)
+                crate::encoding::path_param("groupId", group_id)?,
+                crate::encoding::path_param("userId", user_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -858,8 +870,8 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_GROUP_MEMBERSHIP,
             format!(
                 "/auth/groups/{}/members/{}",
-                crate::encoding::path_segment(group_id),
-                crate::encoding::path_segment(user_id)
+                crate::encoding::path_param("groupId", group_id)?,
+                crate::encoding::path_param("userId", user_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -875,7 +887,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_USER_CREDENTIALS,
             format!(
                 "/auth/users/{}/credentials",
-                crate::encoding::path_segment(user_id)
+                crate::encoding::path_param("userId", user_id)?
             ),
         );
         call.query_opt("prefix", options.prefix.as_ref());
@@ -893,7 +905,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::CREATE_CREDENTIALS,
             format!(
                 "/auth/users/{}/credentials",
-                crate::encoding::path_segment(user_id)
+                crate::encoding::path_param("userId", user_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -909,8 +921,8 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::GET_CREDENTIALS,
             format!(
                 "/auth/users/{}/credentials/{}",
-                crate::encoding::path_segment(user_id),
-                crate::encoding::path_segment(access_key_id)
+                crate::encoding::path_param("userId", user_id)?,
+                crate::encoding::path_param("accessKeyId", access_key_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -922,8 +934,8 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_CREDENTIALS,
             format!(
                 "/auth/users/{}/credentials/{}",
-                crate::encoding::path_segment(user_id),
-                crate::encoding::path_segment(access_key_id)
+                crate::encoding::path_param("userId", user_id)?,
+                crate::encoding::path_param("accessKeyId", access_key_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -939,7 +951,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_USER_GROUPS,
             format!(
                 "/auth/users/{}/groups",
-                crate::encoding::path_segment(user_id)
+                crate::encoding::path_param("userId", user_id)?
             ),
         );
         call.query_opt("prefix", options.prefix.as_ref());
@@ -958,7 +970,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_USER_POLICIES,
             format!(
                 "/auth/users/{}/policies",
-                crate::encoding::path_segment(user_id)
+                crate::encoding::path_param("userId", user_id)?
             ),
         );
         call.query_opt("prefix", options.prefix.as_ref());
@@ -974,8 +986,8 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::ATTACH_POLICY_TO_USER,
             format!(
                 "/auth/users/{}/policies/{}",
-                crate::encoding::path_segment(user_id),
-                crate::encoding::path_segment(policy_id)
+                crate::encoding::path_param("userId", user_id)?,
+                crate::encoding::path_param("policyId", policy_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -987,8 +999,8 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::DETACH_POLICY_FROM_USER,
             format!(
                 "/auth/users/{}/policies/{}",
-                crate::encoding::path_segment(user_id),
-                crate::encoding::path_segment(policy_id)
+                crate::encoding::path_param("userId", user_id)?,
+                crate::encoding::path_param("policyId", policy_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -1005,7 +1017,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::CREATE_USER_EXTERNAL_PRINCIPAL,
             format!(
                 "/auth/users/{}/external/principals",
-                crate::encoding::path_segment(user_id)
+                crate::encoding::path_param("userId", user_id)?
             ),
         );
         call.query("principalId", principal_id);
@@ -1025,7 +1037,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_USER_EXTERNAL_PRINCIPAL,
             format!(
                 "/auth/users/{}/external/principals",
-                crate::encoding::path_segment(user_id)
+                crate::encoding::path_param("userId", user_id)?
             ),
         );
         call.query("principalId", principal_id);
@@ -1042,7 +1054,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_USER_EXTERNAL_PRINCIPALS,
             format!(
                 "/auth/users/{}/external/principals/ls",
-                crate::encoding::path_segment(user_id)
+                crate::encoding::path_param("userId", user_id)?
             ),
         );
         call.query_opt("prefix", options.prefix.as_ref());
@@ -1074,7 +1086,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_GROUP_POLICIES,
             format!(
                 "/auth/groups/{}/policies",
-                crate::encoding::path_segment(group_id)
+                crate::encoding::path_param("groupId", group_id)?
             ),
         );
         call.query_opt("prefix", options.prefix.as_ref());
@@ -1089,8 +1101,8 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::ATTACH_POLICY_TO_GROUP,
             format!(
                 "/auth/groups/{}/policies/{}",
-                crate::encoding::path_segment(group_id),
-                crate::encoding::path_segment(policy_id)
+                crate::encoding::path_param("groupId", group_id)?,
+                crate::encoding::path_param("policyId", policy_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -1102,8 +1114,8 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::DETACH_POLICY_FROM_GROUP,
             format!(
                 "/auth/groups/{}/policies/{}",
-                crate::encoding::path_segment(group_id),
-                crate::encoding::path_segment(policy_id)
+                crate::encoding::path_param("groupId", group_id)?,
+                crate::encoding::path_param("policyId", policy_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -1115,7 +1127,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::GET_GROUP_ACL,
             format!(
                 "/auth/groups/{}/acl",
-                crate::encoding::path_segment(group_id)
+                crate::encoding::path_param("groupId", group_id)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -1127,7 +1139,7 @@ impl AuthApi for crate::LakeFsClient {
             &crate::generated::operations::SET_GROUP_ACL,
             format!(
                 "/auth/groups/{}/acl",
-                crate::encoding::path_segment(group_id)
+                crate::encoding::path_param("groupId", group_id)?
             ),
         );
         call.json(acl)?;

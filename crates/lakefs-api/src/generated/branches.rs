@@ -237,7 +237,7 @@ impl BranchesApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_BRANCHES,
             format!(
                 "/repositories/{}/branches",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.query_opt("prefix", options.prefix.as_ref());
@@ -257,7 +257,7 @@ impl BranchesApi for crate::LakeFsClient {
             &crate::generated::operations::CREATE_BRANCH,
             format!(
                 "/repositories/{}/branches",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(branch_creation)?;
@@ -274,8 +274,8 @@ impl BranchesApi for crate::LakeFsClient {
             &crate::generated::operations::GET_BRANCH,
             format!(
                 "/repositories/{}/branches/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -292,8 +292,8 @@ impl BranchesApi for crate::LakeFsClient {
             &crate::generated::operations::RESET_BRANCH,
             format!(
                 "/repositories/{}/branches/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.json(reset_creation)?;
@@ -311,8 +311,8 @@ impl BranchesApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_BRANCH,
             format!(
                 "/repositories/{}/branches/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query_opt("force", options.force.as_ref());
@@ -330,8 +330,8 @@ impl BranchesApi for crate::LakeFsClient {
             &crate::generated::operations::REVERT_BRANCH,
             format!(
                 "/repositories/{}/branches/{}/revert",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.json(revert_creation)?;
@@ -349,8 +349,8 @@ impl BranchesApi for crate::LakeFsClient {
             &crate::generated::operations::CHERRY_PICK,
             format!(
                 "/repositories/{}/branches/{}/cherry-pick",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.json(cherry_pick_creation)?;
@@ -368,8 +368,8 @@ impl BranchesApi for crate::LakeFsClient {
             &crate::generated::operations::DIFF_BRANCH,
             format!(
                 "/repositories/{}/branches/{}/diff",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query_opt("after", options.after.as_ref());

@@ -87,8 +87,8 @@ impl CommitsApi for crate::LakeFsClient {
             &crate::generated::operations::COMMIT,
             format!(
                 "/repositories/{}/branches/{}/commits",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query_opt("source_metarange", options.source_metarange.as_ref());
@@ -106,8 +106,8 @@ impl CommitsApi for crate::LakeFsClient {
             &crate::generated::operations::GET_COMMIT,
             format!(
                 "/repositories/{}/commits/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(commit_id)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("commitId", commit_id)?
             ),
         );
         let answer = self.execute(call).await?;

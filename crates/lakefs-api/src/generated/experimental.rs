@@ -308,8 +308,8 @@ impl ExperimentalApi for crate::LakeFsClient {
             &crate::generated::operations::HARD_RESET_BRANCH,
             format!(
                 "/repositories/{}/branches/{}/hard_reset",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("ref", ref_);
@@ -329,8 +329,8 @@ impl ExperimentalApi for crate::LakeFsClient {
             &crate::generated::operations::CREATE_PRESIGN_MULTIPART_UPLOAD,
             format!(
                 "/repositories/{}/branches/{}/staging/pmpu",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("path", path);
@@ -351,9 +351,9 @@ impl ExperimentalApi for crate::LakeFsClient {
             &crate::generated::operations::COMPLETE_PRESIGN_MULTIPART_UPLOAD,
             format!(
                 "/repositories/{}/branches/{}/staging/pmpu/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch),
-                crate::encoding::path_segment(upload_id)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?,
+                crate::encoding::path_param("uploadId", upload_id)?
             ),
         );
         call.query("path", path);
@@ -376,9 +376,9 @@ impl ExperimentalApi for crate::LakeFsClient {
             &crate::generated::operations::ABORT_PRESIGN_MULTIPART_UPLOAD,
             format!(
                 "/repositories/{}/branches/{}/staging/pmpu/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch),
-                crate::encoding::path_segment(upload_id)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?,
+                crate::encoding::path_param("uploadId", upload_id)?
             ),
         );
         call.query("path", path);
@@ -402,10 +402,10 @@ impl ExperimentalApi for crate::LakeFsClient {
             &crate::generated::operations::UPLOAD_PART,
             format!(
                 "/repositories/{}/branches/{}/staging/pmpu/{}/parts/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch),
-                crate::encoding::path_segment(upload_id),
-                crate::encoding::path_segment(&part_number.to_string())
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?,
+                crate::encoding::path_param("uploadId", upload_id)?,
+                crate::encoding::path_param("partNumber", &part_number.to_string())?
             ),
         );
         call.query("path", path);
@@ -427,10 +427,10 @@ impl ExperimentalApi for crate::LakeFsClient {
             &crate::generated::operations::UPLOAD_PART_COPY,
             format!(
                 "/repositories/{}/branches/{}/staging/pmpu/{}/parts/{}/copy",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch),
-                crate::encoding::path_segment(upload_id),
-                crate::encoding::path_segment(&part_number.to_string())
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?,
+                crate::encoding::path_param("uploadId", upload_id)?,
+                crate::encoding::path_param("partNumber", &part_number.to_string())?
             ),
         );
         call.query("path", path);

@@ -97,8 +97,8 @@ impl ImportApi for crate::LakeFsClient {
             &crate::generated::operations::IMPORT_STATUS,
             format!(
                 "/repositories/{}/branches/{}/import",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("id", id);
@@ -116,8 +116,8 @@ impl ImportApi for crate::LakeFsClient {
             &crate::generated::operations::IMPORT_START,
             format!(
                 "/repositories/{}/branches/{}/import",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.json(import_creation)?;
@@ -130,8 +130,8 @@ impl ImportApi for crate::LakeFsClient {
             &crate::generated::operations::IMPORT_CANCEL,
             format!(
                 "/repositories/{}/branches/{}/import",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("id", id);

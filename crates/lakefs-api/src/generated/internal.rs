@@ -750,7 +750,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::SET_REPOSITORY_METADATA,
             format!(
                 "/repositories/{}/metadata",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(repository_metadata_set)?;
@@ -767,7 +767,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_REPOSITORY_METADATA,
             format!(
                 "/repositories/{}/metadata",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(repository_metadata_keys)?;
@@ -780,7 +780,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::DUMP_REFS,
             format!(
                 "/repositories/{}/refs/dump",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -796,7 +796,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::RESTORE_REFS,
             format!(
                 "/repositories/{}/refs/restore",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(refs_restore)?;
@@ -813,7 +813,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::CREATE_COMMIT_RECORD,
             format!(
                 "/repositories/{}/commits",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(commit_record_creation)?;
@@ -831,8 +831,8 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::UPLOAD_OBJECT_PREFLIGHT,
             format!(
                 "/repositories/{}/branches/{}/objects/stage_allowed",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("path", path);
@@ -851,8 +851,8 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::STAGE_OBJECT,
             format!(
                 "/repositories/{}/branches/{}/objects",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("path", path);
@@ -871,8 +871,8 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::CREATE_SYMLINK_FILE,
             format!(
                 "/repositories/{}/refs/{}/symlink",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query_opt("location", options.location.as_ref());
@@ -891,9 +891,9 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::GET_METADATA_OBJECT,
             format!(
                 "/repositories/{}/metadata/object/{}/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(type_.as_str()),
-                crate::encoding::path_segment(object_id)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("type", type_.as_str())?,
+                crate::encoding::path_param("object_id", object_id)?
             ),
         );
         call.query_opt("presign", options.presign.as_ref());
@@ -906,7 +906,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::SET_GARBAGE_COLLECTION_RULES_PREFLIGHT,
             format!(
                 "/repositories/{}/gc/rules/set_allowed",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -921,7 +921,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::INTERNAL_GET_GARBAGE_COLLECTION_RULES,
             format!(
                 "/repositories/{}/gc/rules",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -937,7 +937,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::INTERNAL_SET_GARBAGE_COLLECTION_RULES,
             format!(
                 "/repositories/{}/gc/rules",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(garbage_collection_rules)?;
@@ -953,7 +953,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::INTERNAL_DELETE_GARBAGE_COLLECTION_RULES,
             format!(
                 "/repositories/{}/gc/rules",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -968,7 +968,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::PREPARE_GARBAGE_COLLECTION_COMMITS,
             format!(
                 "/repositories/{}/gc/prepare_commits",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -983,7 +983,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::PREPARE_GARBAGE_COLLECTION_COMMITS_ASYNC,
             format!(
                 "/repositories/{}/gc/prepare_commits/async",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -999,7 +999,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::PREPARE_GARBAGE_COLLECTION_COMMITS_STATUS,
             format!(
                 "/repositories/{}/gc/prepare_commits/status",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.query("id", id);
@@ -1016,7 +1016,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::PREPARE_GARBAGE_COLLECTION_UNCOMMITTED,
             format!(
                 "/repositories/{}/gc/prepare_uncommited",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         if let Some(body) = &options.prepare_gc_uncommitted_request {
@@ -1031,7 +1031,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::CREATE_BRANCH_PROTECTION_RULE_PREFLIGHT,
             format!(
                 "/repositories/{}/branch_protection/set_allowed",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -1046,7 +1046,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::INTERNAL_GET_BRANCH_PROTECTION_RULES,
             format!(
                 "/repositories/{}/branch_protection",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -1062,7 +1062,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::INTERNAL_CREATE_BRANCH_PROTECTION_RULE,
             format!(
                 "/repositories/{}/branch_protection",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(branch_protection_rule)?;
@@ -1079,7 +1079,7 @@ impl InternalApi for crate::LakeFsClient {
             &crate::generated::operations::INTERNAL_DELETE_BRANCH_PROTECTION_RULE,
             format!(
                 "/repositories/{}/branch_protection",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(internal_delete_branch_protection_rule_request)?;

@@ -75,8 +75,8 @@ impl MetadataApi for crate::LakeFsClient {
             &crate::generated::operations::GET_META_RANGE,
             format!(
                 "/repositories/{}/metadata/meta_range/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(meta_range)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("meta_range", meta_range)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -92,8 +92,8 @@ impl MetadataApi for crate::LakeFsClient {
             &crate::generated::operations::GET_RANGE,
             format!(
                 "/repositories/{}/metadata/range/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(range)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("range", range)?
             ),
         );
         let answer = self.execute(call).await?;

@@ -342,8 +342,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::GET_OBJECT,
             format!(
                 "/repositories/{}/refs/{}/objects",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(ref_)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("ref", ref_)?
             ),
         );
         call.query("path", path);
@@ -365,8 +365,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::HEAD_OBJECT,
             format!(
                 "/repositories/{}/refs/{}/objects",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(ref_)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("ref", ref_)?
             ),
         );
         call.query("path", path);
@@ -387,8 +387,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::UPLOAD_OBJECT,
             format!(
                 "/repositories/{}/branches/{}/objects",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("path", path);
@@ -422,8 +422,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_OBJECT,
             format!(
                 "/repositories/{}/branches/{}/objects",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("path", path);
@@ -444,8 +444,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_OBJECTS,
             format!(
                 "/repositories/{}/branches/{}/objects/delete",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query_opt("force", options.force.as_ref());
@@ -466,8 +466,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::COPY_OBJECT,
             format!(
                 "/repositories/{}/branches/{}/objects/copy",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("dest_path", dest_path);
@@ -487,8 +487,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::STAT_OBJECT,
             format!(
                 "/repositories/{}/refs/{}/objects/stat",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(ref_)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("ref", ref_)?
             ),
         );
         call.query("path", path);
@@ -509,8 +509,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::UPDATE_OBJECT_USER_METADATA,
             format!(
                 "/repositories/{}/branches/{}/objects/stat/user_metadata",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("path", path);
@@ -529,8 +529,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::GET_UNDERLYING_PROPERTIES,
             format!(
                 "/repositories/{}/refs/{}/objects/underlyingProperties",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(ref_)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("ref", ref_)?
             ),
         );
         call.query("path", path);
@@ -548,8 +548,8 @@ impl ObjectsApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_OBJECTS,
             format!(
                 "/repositories/{}/refs/{}/objects/ls",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(ref_)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("ref", ref_)?
             ),
         );
         call.query_opt("user_metadata", options.user_metadata.as_ref());
@@ -657,7 +657,7 @@ pub struct UploadObjectOptions {
     pub if_none_match: Option<String>,
     /// The `If-Match` header.
     pub if_match: Option<String>,
-    /// The `storageClass` query parameter.
+    /// The `storageClass` query parameter. Deprecated by lakeFS: leave it unset.
     pub storage_class: Option<String>,
     /// The `force` query parameter.
     pub force: Option<bool>,
@@ -680,7 +680,8 @@ impl UploadObjectOptions {
         self
     }
 
-    /// Sets the `storageClass` query parameter.
+    /// Sets the `storageClass` query parameter. Deprecated by lakeFS: leave it unset.
+    #[deprecated(note = "deprecated in the lakeFS API")]
     pub fn storage_class(mut self, value: impl Into<String>) -> Self {
         self.storage_class = Some(value.into());
         self

@@ -155,7 +155,7 @@ impl PullsApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_PULL_REQUESTS,
             format!(
                 "/repositories/{}/pulls",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.query_opt("prefix", options.prefix.as_ref());
@@ -175,7 +175,7 @@ impl PullsApi for crate::LakeFsClient {
             &crate::generated::operations::CREATE_PULL_REQUEST,
             format!(
                 "/repositories/{}/pulls",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(pull_request_creation)?;
@@ -192,8 +192,8 @@ impl PullsApi for crate::LakeFsClient {
             &crate::generated::operations::GET_PULL_REQUEST,
             format!(
                 "/repositories/{}/pulls/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(pull_request)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("pull_request", pull_request)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -210,8 +210,8 @@ impl PullsApi for crate::LakeFsClient {
             &crate::generated::operations::UPDATE_PULL_REQUEST,
             format!(
                 "/repositories/{}/pulls/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(pull_request)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("pull_request", pull_request)?
             ),
         );
         call.json(pull_request_basic)?;
@@ -228,8 +228,8 @@ impl PullsApi for crate::LakeFsClient {
             &crate::generated::operations::MERGE_PULL_REQUEST,
             format!(
                 "/repositories/{}/pulls/{}/merge",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(pull_request)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("pull_request", pull_request)?
             ),
         );
         let answer = self.execute(call).await?;

@@ -152,8 +152,8 @@ impl RefsApi for crate::LakeFsClient {
             &crate::generated::operations::LOG_COMMITS,
             format!(
                 "/repositories/{}/refs/{}/commits",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(ref_)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("ref", ref_)?
             ),
         );
         call.query_opt("after", options.after.as_ref());
@@ -178,9 +178,9 @@ impl RefsApi for crate::LakeFsClient {
             &crate::generated::operations::FIND_MERGE_BASE,
             format!(
                 "/repositories/{}/refs/{}/merge/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(source_ref),
-                crate::encoding::path_segment(destination_branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("sourceRef", source_ref)?,
+                crate::encoding::path_param("destinationBranch", destination_branch)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -198,9 +198,9 @@ impl RefsApi for crate::LakeFsClient {
             &crate::generated::operations::MERGE_INTO_BRANCH,
             format!(
                 "/repositories/{}/refs/{}/merge/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(source_ref),
-                crate::encoding::path_segment(destination_branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("sourceRef", source_ref)?,
+                crate::encoding::path_param("destinationBranch", destination_branch)?
             ),
         );
         if let Some(body) = &options.merge {
@@ -221,9 +221,9 @@ impl RefsApi for crate::LakeFsClient {
             &crate::generated::operations::DIFF_REFS,
             format!(
                 "/repositories/{}/refs/{}/diff/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(left_ref),
-                crate::encoding::path_segment(right_ref)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("leftRef", left_ref)?,
+                crate::encoding::path_param("rightRef", right_ref)?
             ),
         );
         call.query_opt("after", options.after.as_ref());

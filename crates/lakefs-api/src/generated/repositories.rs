@@ -345,7 +345,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::GET_REPOSITORY,
             format!(
                 "/repositories/{}",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -361,7 +361,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_REPOSITORY,
             format!(
                 "/repositories/{}",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.query_opt("force", options.force.as_ref());
@@ -377,7 +377,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::GET_REPOSITORY_METADATA,
             format!(
                 "/repositories/{}/metadata",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -392,7 +392,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::GET_GC_RULES,
             format!(
                 "/repositories/{}/settings/gc_rules",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -408,7 +408,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::SET_GC_RULES,
             format!(
                 "/repositories/{}/settings/gc_rules",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(garbage_collection_rules)?;
@@ -421,7 +421,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_GC_RULES,
             format!(
                 "/repositories/{}/settings/gc_rules",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -436,7 +436,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::GET_BRANCH_PROTECTION_RULES,
             format!(
                 "/repositories/{}/settings/branch_protection",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -453,7 +453,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::SET_BRANCH_PROTECTION_RULES,
             format!(
                 "/repositories/{}/settings/branch_protection",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.header_opt("If-Match", options.if_match.as_ref());
@@ -471,7 +471,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::DUMP_STATUS,
             format!(
                 "/repositories/{}/dump",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.query("task_id", task_id);
@@ -484,7 +484,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::DUMP_SUBMIT,
             format!(
                 "/repositories/{}/dump",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -500,7 +500,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::RESTORE_STATUS,
             format!(
                 "/repositories/{}/restore",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.query("task_id", task_id);
@@ -517,7 +517,7 @@ impl RepositoriesApi for crate::LakeFsClient {
             &crate::generated::operations::RESTORE_SUBMIT,
             format!(
                 "/repositories/{}/restore",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(refs_restore)?;

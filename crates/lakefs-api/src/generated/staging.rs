@@ -100,8 +100,8 @@ impl StagingApi for crate::LakeFsClient {
             &crate::generated::operations::GET_PHYSICAL_ADDRESS,
             format!(
                 "/repositories/{}/branches/{}/staging/backing",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("path", path);
@@ -122,8 +122,8 @@ impl StagingApi for crate::LakeFsClient {
             &crate::generated::operations::LINK_PHYSICAL_ADDRESS,
             format!(
                 "/repositories/{}/branches/{}/staging/backing",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(branch)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("branch", branch)?
             ),
         );
         call.query("path", path);

@@ -112,7 +112,7 @@ impl TagsApi for crate::LakeFsClient {
             &crate::generated::operations::LIST_TAGS,
             format!(
                 "/repositories/{}/tags",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.query_opt("prefix", options.prefix.as_ref());
@@ -131,7 +131,7 @@ impl TagsApi for crate::LakeFsClient {
             &crate::generated::operations::CREATE_TAG,
             format!(
                 "/repositories/{}/tags",
-                crate::encoding::path_segment(repository)
+                crate::encoding::path_param("repository", repository)?
             ),
         );
         call.json(tag_creation)?;
@@ -144,8 +144,8 @@ impl TagsApi for crate::LakeFsClient {
             &crate::generated::operations::GET_TAG,
             format!(
                 "/repositories/{}/tags/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(tag)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("tag", tag)?
             ),
         );
         let answer = self.execute(call).await?;
@@ -162,8 +162,8 @@ impl TagsApi for crate::LakeFsClient {
             &crate::generated::operations::DELETE_TAG,
             format!(
                 "/repositories/{}/tags/{}",
-                crate::encoding::path_segment(repository),
-                crate::encoding::path_segment(tag)
+                crate::encoding::path_param("repository", repository)?,
+                crate::encoding::path_param("tag", tag)?
             ),
         );
         call.query_opt("force", options.force.as_ref());

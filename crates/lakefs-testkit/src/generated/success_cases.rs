@@ -504,7 +504,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/dump",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"done":false,"error":"sample-5","id":"sample-2","refs":{"branches_meta_range_id":"sample-9","commits_meta_range_id":"sample-7","tags_meta_range_id":"sample-8"},"update_time":"sample-4"}"#,
+            r#"{"done":false,"error":"sample-5","id":"sample-2","refs":{"branches_meta_range_id":"sample-9","commits_meta_range_id":"sample-7","tags_meta_range_id":"sample-8"},"update_time":"2024-05-05T12:04:00Z"}"#,
         ),
     },
     SuccessCase {
@@ -522,7 +522,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/restore",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"done":false,"error":"sample-5","id":"sample-2","update_time":"sample-4"}"#,
+            r#"{"done":false,"error":"sample-5","id":"sample-2","update_time":"2024-05-05T12:04:00Z"}"#,
         ),
     },
     SuccessCase {
@@ -592,7 +592,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/refs/{ref}/commits",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1700000000019}]}"#,
+            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"committer":"sample-12","creation_date":1700000000014,"generation":1700000000018,"id":"sample-9","message":"sample-13","meta_range_id":"sample-15","metadata":{"key-16":"sample-17"},"parents":["sample-11"],"version":1}]}"#,
         ),
     },
     SuccessCase {
@@ -602,7 +602,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/branches/{branch}/commits",
         status: 201,
         body: SuccessBody::Json(
-            r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1700000000012}"#,
+            r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1}"#,
         ),
     },
     SuccessCase {
@@ -660,7 +660,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/branches/{branch}/cherry-pick",
         status: 201,
         body: SuccessBody::Json(
-            r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1700000000012}"#,
+            r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1}"#,
         ),
     },
     SuccessCase {
@@ -708,7 +708,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/commits/{commitId}",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1700000000012}"#,
+            r#"{"committer":"sample-5","creation_date":1700000000007,"generation":1700000000011,"id":"sample-2","message":"sample-6","meta_range_id":"sample-8","metadata":{"key-9":"sample-10"},"parents":["sample-4"],"version":1}"#,
         ),
     },
     SuccessCase {
@@ -798,7 +798,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/branches/{branch}/import",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"commit":{"committer":"sample-10","creation_date":1700000000012,"generation":1700000000016,"id":"sample-7","message":"sample-11","meta_range_id":"sample-13","metadata":{"key-14":"sample-15"},"parents":["sample-9"],"version":1700000000017},"completed":true,"error":{"message":"sample-19"},"ingested_objects":1700000000004,"metarange_id":"sample-5","update_time":"sample-3"}"#,
+            r#"{"commit":{"committer":"sample-10","creation_date":1700000000012,"generation":1700000000016,"id":"sample-7","message":"sample-11","meta_range_id":"sample-13","metadata":{"key-14":"sample-15"},"parents":["sample-9"],"version":1},"completed":true,"error":{"message":"sample-19"},"ingested_objects":1700000000004,"metarange_id":"sample-5","update_time":"2024-05-04T12:03:00Z"}"#,
         ),
     },
     SuccessCase {
@@ -924,7 +924,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/actions/runs",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"branch":"sample-10","commit_id":"sample-15","end_time":"sample-12","event_type":"sample-13","run_id":"sample-9","start_time":"sample-11","status":"failed"}]}"#,
+            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"branch":"sample-10","commit_id":"sample-15","end_time":"2024-05-13T12:12:00Z","event_type":"sample-13","run_id":"sample-9","start_time":"2024-05-12T12:11:00Z","status":"failed"}]}"#,
         ),
     },
     SuccessCase {
@@ -934,7 +934,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/actions/runs/{run_id}",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"branch":"sample-3","commit_id":"sample-8","end_time":"sample-5","event_type":"sample-6","run_id":"sample-2","start_time":"sample-4","status":"completed"}"#,
+            r#"{"branch":"sample-3","commit_id":"sample-8","end_time":"2024-05-06T12:05:00Z","event_type":"sample-6","run_id":"sample-2","start_time":"2024-05-05T12:04:00Z","status":"completed"}"#,
         ),
     },
     SuccessCase {
@@ -944,7 +944,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/actions/runs/{run_id}/hooks",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"action":"sample-10","end_time":"sample-13","hook_id":"sample-11","hook_run_id":"sample-9","start_time":"sample-12","status":"failed"}]}"#,
+            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"action":"sample-10","end_time":"2024-05-14T12:13:00Z","hook_id":"sample-11","hook_run_id":"sample-9","start_time":"2024-05-13T12:12:00Z","status":"failed"}]}"#,
         ),
     },
     SuccessCase {
@@ -1038,7 +1038,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/gc/prepare_commits/status",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"completed":false,"error":{"message":"sample-11"},"result":{"gc_addresses_location":"sample-8","gc_commits_location":"sample-7","gc_commits_presigned_url":"sample-9","run_id":"sample-6"},"task_id":"sample-2","update_time":"sample-4"}"#,
+            r#"{"completed":false,"error":{"message":"sample-11"},"result":{"gc_addresses_location":"sample-8","gc_commits_location":"sample-7","gc_commits_presigned_url":"sample-9","run_id":"sample-6"},"task_id":"sample-2","update_time":"2024-05-05T12:04:00Z"}"#,
         ),
     },
     SuccessCase {
@@ -1090,7 +1090,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/pulls",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"author":"sample-14","closed_date":"sample-18","creation_date":"sample-13","description":"sample-11","destination_branch":"sample-16","id":"sample-12","merged_commit_id":"sample-17","source_branch":"sample-15","status":"open","title":"sample-10"}]}"#,
+            r#"{"pagination":{"has_more":false,"max_per_page":1700000000006,"next_offset":"sample-4","results":1700000000005},"results":[{"author":"sample-14","closed_date":"2024-05-19T12:18:00Z","creation_date":"2024-05-14T12:13:00Z","description":"sample-11","destination_branch":"sample-16","id":"sample-12","merged_commit_id":"sample-17","source_branch":"sample-15","status":"open","title":"sample-10"}]}"#,
         ),
     },
     SuccessCase {
@@ -1108,7 +1108,7 @@ pub const SUCCESS_CASES: &[SuccessCase] = &[
         path: "/repositories/{repository}/pulls/{pull_request}",
         status: 200,
         body: SuccessBody::Json(
-            r#"{"author":"sample-7","closed_date":"sample-11","creation_date":"sample-6","description":"sample-4","destination_branch":"sample-9","id":"sample-5","merged_commit_id":"sample-10","source_branch":"sample-8","status":"merged","title":"sample-3"}"#,
+            r#"{"author":"sample-7","closed_date":"2024-05-12T12:11:00Z","creation_date":"2024-05-07T12:06:00Z","description":"sample-4","destination_branch":"sample-9","id":"sample-5","merged_commit_id":"sample-10","source_branch":"sample-8","status":"merged","title":"sample-3"}"#,
         ),
     },
     SuccessCase {
