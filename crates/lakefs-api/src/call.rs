@@ -238,7 +238,20 @@ async fn api_error(sent: &Sent, response: reqwest::Response) -> Error {
     let bytes = response.bytes().await.unwrap_or_default();
     let reason = status.canonical_reason().unwrap_or("unknown status");
     let body = error_body(sent.op, status.as_u16(), &bytes, content_type);
-    let message = match &body {
+    let server_message = match &body {
+        ErrorBody::MergeResult(_) | ErrorBody::StagingLocation(_) => {
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| {
+                    v.get("message")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_string)
+                })
+                .filter(|m| !m.is_empty())
+        }
+        _ => None,
+    };
+    let message = server_message.unwrap_or_else(|| match &body {
         ErrorBody::Error(e) if !e.message.is_empty() => e.message.clone(),
         ErrorBody::NoAcl(e) if !e.message.is_empty() => e.message.clone(),
         ErrorBody::MergeResult(_) => format!("{reason}: merge conflict"),
@@ -249,7 +262,7 @@ async fn api_error(sent: &Sent, response: reqwest::Response) -> Error {
             None => format!("{reason}: {}", snippet(v.to_string().as_bytes())),
         },
         _ => format!("{reason} (no message in the answer)"),
-    };
+    });
     Error::Api(Box::new(ApiError {
         operation: sent.op.id,
         status: status.as_u16(),
@@ -283,9 +296,17 @@ fn error_body(
         }
         serde_json::from_value(v.clone()).ok()
     }
+    // Every field of the special schemas has a default, so anything would parse as one: take
+    // the typed body only when its own fields are there (a protected branch answers a merge
+    // with a plain `{"message": ...}` 409).
+    let has = |keys: &[&str]| keys.iter().any(|k| value.get(k).is_some());
     let parsed = match op.error_schema(status) {
-        Some("MergeResult") => typed(&value).map(ErrorBody::MergeResult),
-        Some("StagingLocation") => typed(&value).map(ErrorBody::StagingLocation),
+        Some("MergeResult") if has(&["reference"]) => typed(&value).map(ErrorBody::MergeResult),
+        Some("StagingLocation")
+            if has(&["physical_address", "presigned_url", "presigned_url_expiry"]) =>
+        {
+            typed(&value).map(ErrorBody::StagingLocation)
+        }
         Some("ErrorNoACL") => typed(&value).map(ErrorBody::NoAcl),
         _ if value.get("message").is_some_and(|m| m.is_string()) => {
             typed(&value).map(ErrorBody::Error)

@@ -434,3 +434,27 @@ async fn invalid_metadata_headers_are_refused_before_sending() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_plain_message_on_a_special_409_is_not_lost() {
+    let server = mock_server().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/repositories/r/refs/feature/merge/main"))
+        .respond_with(
+            ResponseTemplate::new(409).set_body_json(
+                serde_json::json!({"message": "cannot merge into a protected branch"}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .merge_into_branch("r", "feature", "main", Default::default())
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict());
+    assert!(err.merge_result().is_none());
+    assert_eq!(
+        err.api_error().unwrap().message,
+        "cannot merge into a protected branch"
+    );
+}
