@@ -12,6 +12,8 @@ mod model;
 mod naming;
 mod output;
 mod spec;
+#[cfg(test)]
+mod tests;
 
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
