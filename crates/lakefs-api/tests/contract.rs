@@ -2,29 +2,27 @@
 //! independent validator, Prism (`prism mock`), against the lakeFS spec.
 //!
 //! * Requests: Prism validates method, path, query, headers, credentials and body of every
-//!   call; any `sl-violations` header (recorded by a relay in front of Prism) fails.
+//!   call; anything Prism reports (an `sl-violations` header or an error answer of its own,
+//!   recorded by the relay in front of Prism) fails.
 //! * Answers: every success answer, static and random (`--dynamic`, fixed seeds, unknown extra
 //!   fields), must decode into the method's return type.
 //! * Errors: every documented error status (`Prefer: code=N`) must come back as `Error::Api`
 //!   with that status, its kind, and the typed body the spec documents.
 //!
-//! Needs Prism (`$PRISM_BIN`, else `.ci/prism/node_modules/.bin/prism` after
-//! `npm install --prefix .ci/prism`) and the spec (`$LAKEFS_SPEC`, else
-//! `../shared/lakefs/swagger.yml`). Without them the test says it is skipped, except with
-//! `CI=true`, where it fails.
+//! Prism runs through `lakefs_testkit::prism`. It needs Prism (`$PRISM_BIN`, else
+//! `.ci/prism/node_modules/.bin/prism` after `npm install --prefix .ci/prism`) and the spec
+//! (`$LAKEFS_SPEC`, else `../shared/lakefs/swagger.yml`). Without them the test says it is
+//! skipped, except with `CI=true`, where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "contract/checks.rs"]
 mod checks;
 #[path = "contract/generated_calls.rs"]
 mod generated_calls;
-#[path = "contract/prism.rs"]
-mod prism;
-#[path = "contract/recorder.rs"]
-mod recorder;
 
 use checks::{Server, Tally};
-use prism::{Mode, Prism, TempDir};
+use lakefs_testkit::prism::{self, Mode, Prism};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The seeds of the `--dynamic` servers.
@@ -37,41 +35,37 @@ fn report(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
+/// The workspace root (two levels above this crate).
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_honours_the_spec() {
     let started = Instant::now();
-    let (bin, spec) = match prism::find_tools() {
-        Ok(found) => found,
-        Err(reason) if in_ci() => panic!("contract tests cannot run with CI=true: {reason}"),
-        Err(reason) => {
-            report(&format!("skipped: contract tests: {reason}\n"));
-            return;
-        }
+    let root = workspace_root();
+    let Some(tools) = prism::tools_or_skip(
+        "contract tests",
+        root.join(".ci/prism/node_modules/.bin/prism"),
+        root.join("../shared/lakefs/swagger.yml"),
+    ) else {
+        return;
     };
-    let dir = TempDir::new("lakefs-contract").unwrap();
-    let text = std::fs::read_to_string(&spec).unwrap();
-    let spec_copy = dir.path().join("swagger-api-v1.yml");
-    std::fs::write(&spec_copy, prism::prefixed_spec(&text).unwrap()).unwrap();
+    let spec = tools.spec_copy().unwrap();
 
     // All servers start together: Prism needs seconds to load the spec.
     let modes = std::iter::once(Mode::Static).chain(SEEDS.map(Mode::Dynamic));
-    let spawned: Vec<Prism> = modes
-        .map(|mode| Prism::spawn(&bin, &spec_copy, mode, dir.path()).unwrap())
-        .collect();
+    let started_servers = modes.map(|mode| Prism::start(&spec, mode));
     let mut servers = Vec::new();
-    for result in futures::future::join_all(spawned.into_iter().map(Server::start)).await {
-        servers.push(result.unwrap_or_else(|e| panic!("{e}")));
+    for result in futures::future::join_all(started_servers).await {
+        servers.push(Server::new(result.unwrap_or_else(|e| panic!("{e}"))));
     }
     let ready = started.elapsed();
 
     let tallies: Vec<(Mode, Tally)> =
         futures::future::join_all(servers.iter_mut().map(|server| async {
             let tally = server.run().await;
-            (server.prism.mode, tally)
+            (server.prism.mode().clone(), tally)
         }))
         .await;
     drop(servers);
@@ -140,37 +134,5 @@ async fn every_operation_honours_the_spec() {
         failures.is_empty(),
         "{} contract failures (listed above)",
         failures.len()
-    );
-}
-
-#[test]
-fn the_spec_copy_serves_the_api_under_api_v1() {
-    let text = "openapi: 3.0.0\npaths:\n  /repositories/{repository}:\n    get:\n      responses:\n        200:\n          description: ok\n";
-    let copy: serde_yaml::Value =
-        serde_yaml::from_str(&prism::prefixed_spec(text).unwrap()).unwrap();
-    let paths = copy["paths"].as_mapping().unwrap();
-    let keys: Vec<&str> = paths.keys().map(|k| k.as_str().unwrap()).collect();
-    assert_eq!(keys, ["/api/v1/repositories/{repository}"]);
-    assert!(copy["paths"]["/api/v1/repositories/{repository}"]["get"].is_mapping());
-}
-
-#[test]
-fn violation_headers_are_found_even_when_split_across_reads() {
-    let answer = b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nSL-Violations: [{\"code\":\"pattern\"}]\r\nsl-violations: second\r\nContent-Length: 2\r\n\r\n{}";
-    for split in [1, 20, 40, 45, 60, 75, answer.len()] {
-        let mut scanner = recorder::Scanner::default();
-        let mut seen = scanner.feed(&answer[..split]);
-        seen.extend(scanner.feed(&answer[split..]));
-        assert_eq!(
-            seen,
-            ["[{\"code\":\"pattern\"}]", "second"],
-            "split at {split}"
-        );
-    }
-    let mut scanner = recorder::Scanner::default();
-    assert!(
-        scanner
-            .feed(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-            .is_empty()
     );
 }

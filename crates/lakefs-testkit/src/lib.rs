@@ -12,6 +12,10 @@
 //!   (`/api/v1`), for tests that need lakeFS semantics (branches, staging, commits, merges)
 //!   without a lakeFS installation; [`fake::BlockingFakeLakeFs`] runs one for synchronous
 //!   code. The `lakefs-fake` binary serves the same fake on a chosen address.
+//! * [`prism`] runs [Prism](https://github.com/stoplightio/prism), an independent OpenAPI
+//!   validator, as a mock server made from the lakeFS spec or as a validating proxy in front of
+//!   a server (such as the fake), behind a relay that records every spec violation of the
+//!   requests and answers, attributed to its operation ([`Prism`]).
 //!
 //! # Testing your own code's handling of lakeFS failures
 //!
@@ -81,8 +85,10 @@ pub mod fake;
 pub mod fixtures;
 mod generated;
 pub mod mock;
+pub mod prism;
 pub mod routes;
 
 pub use fake::FakeLakeFs;
 pub use fixtures::{Fixture, OperationMatcher, ScopedFixture, expect_calls, operation};
 pub use mock::{BlockingMockLakeFs, CutBodyServer, MockLakeFs};
+pub use prism::Prism;

@@ -1,32 +1,49 @@
 //! End-to-end: the async SDK against the stateful fake lakeFS, whole flows with real state.
 //!
-//! With `LAKEFS_E2E_ENDPOINT` set (CI points it at `prism proxy --errors` in front of a
-//! `lakefs-fake`), the same flows run against that endpoint with the fake's credentials, so
-//! that both the SDK's requests and the fake's answers are validated against the spec.
+//! Each flow runs as its own test against a fake started for it, or, with
+//! `LAKEFS_E2E_ENDPOINT` set, against that endpoint with the fake's credentials.
+//!
+//! `every_flow_through_prism_proxy` runs them all once more through `prism proxy --errors`
+//! in front of a fake, so that both the SDK's requests and the fake's answers are validated
+//! against the spec: any violation fails it. It needs Prism (`$PRISM_BIN`, else
+//! `.ci/prism/node_modules/.bin/prism`) and the spec (`$LAKEFS_SPEC`, else
+//! `../shared/lakefs/swagger.yml`); without them it says it is skipped, except with `CI=true`,
+//! where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use futures::TryStreamExt;
+use futures::{FutureExt, TryStreamExt};
 use lakefs_api::*;
 use lakefs_testkit::FakeLakeFs;
 use lakefs_testkit::fake::{FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY};
+use lakefs_testkit::prism::{
+    self, GET_OBJECT_CONTENT_RANGE, GET_OBJECT_CONTENT_TYPE, Mode, Prism, Tolerance,
+    UPLOAD_OBJECT_CONTENT_TYPE,
+};
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
-/// A client for the external endpoint, or for a fake started here (kept alive by the caller).
-async fn connect() -> (LakeFsClient, Option<FakeLakeFs>) {
-    let (endpoint, fake) = match std::env::var("LAKEFS_E2E_ENDPOINT") {
-        Ok(endpoint) if !endpoint.is_empty() => (endpoint, None),
-        _ => {
-            let fake = FakeLakeFs::start().await;
-            (fake.endpoint(), Some(fake))
-        }
-    };
-    let client = LakeFsClient::builder()
+/// A client for `endpoint` with the fake's credentials.
+fn client_for(endpoint: impl Into<String>) -> LakeFsClient {
+    LakeFsClient::builder()
         .endpoint(endpoint)
         .access_key(FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY)
         .build()
-        .unwrap();
-    (client, fake)
+        .unwrap()
+}
+
+/// A client for the external endpoint, or for a fake started here (kept alive by the caller).
+async fn connect() -> (LakeFsClient, Option<FakeLakeFs>) {
+    match std::env::var("LAKEFS_E2E_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => (client_for(endpoint), None),
+        _ => {
+            let fake = FakeLakeFs::start().await;
+            (client_for(fake.endpoint()), Some(fake))
+        }
+    }
 }
 
 /// Repository names unique across tests and runs against a shared endpoint.
@@ -47,10 +64,167 @@ async fn new_repo(client: &LakeFsClient, test: &str) -> String {
     name
 }
 
+/// Every flow, by name.
+const FLOWS: [&str; 5] = [
+    "branch_upload_commit_diff_merge",
+    "merge_conflicts",
+    "listing",
+    "conditional_uploads_tags_repositories",
+    "wrong_credentials",
+];
+
+async fn run_flow(name: &str, client: &LakeFsClient) {
+    match name {
+        "branch_upload_commit_diff_merge" => branch_upload_commit_diff_merge(client).await,
+        "merge_conflicts" => merge_conflicts(client).await,
+        "listing" => listing(client).await,
+        "conditional_uploads_tags_repositories" => {
+            conditional_uploads_tags_repositories(client).await
+        }
+        "wrong_credentials" => wrong_credentials(client).await,
+        other => panic!("no flow {other}"),
+    }
+}
+
 #[tokio::test]
 async fn branch_upload_commit_diff_merge_flow() {
     let (client, _fake) = connect().await;
-    let repo = new_repo(&client, "flow").await;
+    branch_upload_commit_diff_merge(&client).await;
+}
+
+#[tokio::test]
+async fn merge_conflicts_come_back_typed() {
+    let (client, _fake) = connect().await;
+    merge_conflicts(&client).await;
+}
+
+#[tokio::test]
+async fn listing_with_pagination_and_delimiters() {
+    let (client, _fake) = connect().await;
+    listing(&client).await;
+}
+
+#[tokio::test]
+async fn conditional_uploads_tags_and_repositories() {
+    let (client, _fake) = connect().await;
+    conditional_uploads_tags_repositories(&client).await;
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_unauthorized() {
+    let (client, _fake) = connect().await;
+    wrong_credentials(&client).await;
+}
+
+/// `conditional_uploads_tags_repositories` creates a repository named `Bad_Name!` on purpose,
+/// to see lakeFS refuse it with 400. The spec's pattern for repository names forbids it, so
+/// Prism refuses the request itself (422) without forwarding it; the relay then sends it to
+/// the fake, whose 400 the flow expects.
+const BAD_NAME_ON_PURPOSE: Tolerance = Tolerance {
+    operation: "createRepository",
+    location: "request.body.name",
+    code: "pattern",
+    reason: "the flow sends the invalid repository name `Bad_Name!` on purpose",
+};
+
+/// Writes to the process's stderr directly, so that it shows without `--nocapture`.
+fn report(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_flow_through_prism_proxy() {
+    let started = Instant::now();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Some(tools) = prism::tools_or_skip(
+        "SDK flows through prism proxy",
+        root.join(".ci/prism/node_modules/.bin/prism"),
+        root.join("../shared/lakefs/swagger.yml"),
+    ) else {
+        return;
+    };
+    let fake = FakeLakeFs::start().await;
+    let spec = tools.spec_copy().unwrap();
+    let tolerances = [
+        GET_OBJECT_CONTENT_RANGE,
+        GET_OBJECT_CONTENT_TYPE,
+        UPLOAD_OBJECT_CONTENT_TYPE,
+        BAD_NAME_ON_PURPOSE,
+    ];
+    let proxy = Prism::builder(&spec, Mode::Proxy(fake.endpoint()))
+        .tolerate_all(tolerances)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ready = started.elapsed();
+    let client = client_for(proxy.endpoint());
+
+    let mut failures = Vec::new();
+    let mut violations = 0;
+    let mut tolerated = Vec::new();
+    let mut passed = 0;
+    for name in FLOWS {
+        match AssertUnwindSafe(run_flow(name, &client))
+            .catch_unwind()
+            .await
+        {
+            Ok(()) => passed += 1,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("flow {name} failed: {message}"));
+            }
+        }
+        for violation in proxy.take_violations() {
+            violations += 1;
+            failures.push(format!("flow {name}: {violation}"));
+        }
+        tolerated.extend(proxy.take_tolerated());
+    }
+    // A tolerance that nothing needs any more must go (once everything ran to its end).
+    let unused = if failures.is_empty() {
+        prism::unused_tolerances(&tolerances, &tolerated)
+    } else {
+        Vec::new()
+    };
+    for t in unused {
+        failures.push(format!(
+            "tolerance never needed, remove it: {} {} {}",
+            t.operation, t.location, t.code
+        ));
+    }
+
+    let mut summary = format!(
+        "SDK flows through prism proxy --errors in front of the fake:\n  flows passed: {passed} of {}\n  requests through Prism: {}\n  violations: {violations}\n  tolerated: {}\n",
+        FLOWS.len(),
+        proxy.requests_seen(),
+        tolerated.len()
+    );
+    for v in &tolerated {
+        summary.push_str(&format!("    {v}\n"));
+    }
+    summary.push_str(&format!(
+        "  time: {:.1} s ({:.1} s to start Prism)\n",
+        started.elapsed().as_secs_f64(),
+        ready.as_secs_f64()
+    ));
+    for f in &failures {
+        summary.push_str(&format!("FAILED {f}\n"));
+    }
+    report(&summary);
+    assert!(
+        failures.is_empty(),
+        "{} failures through prism proxy (listed above); Prism's log ends with:\n{}",
+        failures.len(),
+        proxy.log_tail(20)
+    );
+}
+
+async fn branch_upload_commit_diff_merge(client: &LakeFsClient) {
+    let repo = new_repo(client, "flow").await;
 
     let commit_id = client
         .create_branch(&repo, &models::BranchCreation::new("feature", "main"))
@@ -163,10 +337,8 @@ async fn branch_upload_commit_diff_merge_flow() {
     assert!(refs_diff.results.is_empty() || refs_diff.results.iter().all(|d| d.path == path));
 }
 
-#[tokio::test]
-async fn merge_conflicts_come_back_typed() {
-    let (client, _fake) = connect().await;
-    let repo = new_repo(&client, "conflict").await;
+async fn merge_conflicts(client: &LakeFsClient) {
+    let repo = new_repo(client, "conflict").await;
     client
         .create_branch(&repo, &models::BranchCreation::new("left", "main"))
         .await
@@ -194,10 +366,8 @@ async fn merge_conflicts_come_back_typed() {
     assert!(err.merge_result().is_some(), "{err:?}");
 }
 
-#[tokio::test]
-async fn listing_with_pagination_and_delimiters() {
-    let (client, _fake) = connect().await;
-    let repo = new_repo(&client, "list").await;
+async fn listing(client: &LakeFsClient) {
+    let repo = new_repo(client, "list").await;
     for i in 0..25 {
         client
             .upload_object(
@@ -276,10 +446,8 @@ async fn listing_with_pagination_and_delimiters() {
     assert!(err.is_not_found());
 }
 
-#[tokio::test]
-async fn conditional_uploads_tags_and_repositories() {
-    let (client, _fake) = connect().await;
-    let repo = new_repo(&client, "tags").await;
+async fn conditional_uploads_tags_repositories(client: &LakeFsClient) {
+    let repo = new_repo(client, "tags").await;
     client
         .upload_object(&repo, "main", "k", "v1".into(), Default::default())
         .await
@@ -361,9 +529,7 @@ async fn conditional_uploads_tags_and_repositories() {
     );
 }
 
-#[tokio::test]
-async fn wrong_credentials_are_unauthorized() {
-    let (client, _fake) = connect().await;
+async fn wrong_credentials(client: &LakeFsClient) {
     let wrong = LakeFsClient::builder()
         .endpoint(client.base_url().as_str())
         .access_key("AKIAWRONG", "nope")

@@ -2,20 +2,19 @@
 //! documented error status.
 
 use crate::generated_calls::{Args, call};
-use crate::prism::{Mode, Prism};
-use crate::recorder::Recorder;
 use lakefs_api::{Error, ErrorBody, ErrorKind, LakeFsClient, OperationInfo, ResponseInfo};
+use lakefs_testkit::prism::{Mode, Prism};
 use std::collections::HashMap;
 use std::time::Duration;
 
 /// The `Accept` the SDK sends for byte answers, which it reads after following redirects.
 const BYTES_ACCEPT: &str = "application/octet-stream, */*";
 
-/// One Prism server, the relay that watches its answers, and a client per `Prefer` code.
+/// One Prism server (behind the relay that records what it says), and a client per
+/// `Prefer` code.
 #[derive(Debug)]
 pub struct Server {
     pub prism: Prism,
-    recorder: Recorder,
     clients: HashMap<Option<u16>, LakeFsClient>,
 }
 
@@ -31,27 +30,22 @@ pub struct Tally {
     pub error_ok: usize,
     /// Documented 3xx statuses not asked for, with the reason.
     pub skipped: Vec<String>,
-    /// Answers that carried an `sl-violations` header.
+    /// Answers that Prism marked (an `sl-violations` header, or an error answer of its own).
     pub violations: usize,
     pub failures: Vec<String>,
 }
 
 impl Server {
-    pub async fn start(mut prism: Prism) -> Result<Server, String> {
-        prism.wait_ready().await?;
-        let recorder = Recorder::start(prism.addr)
-            .await
-            .map_err(|e| format!("cannot start the recording relay: {e}"))?;
-        Ok(Server {
+    pub fn new(prism: Prism) -> Server {
+        Server {
             prism,
-            recorder,
             clients: HashMap::new(),
-        })
+        }
     }
 
     /// A client whose every request carries `Prefer: code=N` (none for `None`).
     fn client(&mut self, prefer: Option<u16>) -> LakeFsClient {
-        let endpoint = format!("http://{}", self.recorder.addr);
+        let endpoint = self.prism.endpoint();
         self.clients
             .entry(prefer)
             .or_insert_with(|| {
@@ -83,7 +77,7 @@ impl Server {
             .clone()
     }
 
-    /// One call; the `sl-violations` Prism sent while it ran become a failure.
+    /// One call; what Prism said about it while it ran becomes a failure.
     async fn call(
         &mut self,
         tally: &mut Tally,
@@ -94,13 +88,13 @@ impl Server {
     ) -> Result<(), Error> {
         let client = self.client(prefer);
         let result = call(&client, op.id, args).await;
-        let violations = self.recorder.take();
+        let violations = self.prism.take_violations();
         if !violations.is_empty() {
             tally.violations += violations.len();
-            tally.failures.push(format!(
-                "{label}: Prism reported sl-violations: {}",
-                violations.join(" | ")
-            ));
+            let found: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            tally
+                .failures
+                .push(format!("{label}: Prism reported: {}", found.join(" | ")));
         }
         result
     }
@@ -108,11 +102,11 @@ impl Server {
     /// Every operation: its success answers, then each documented error status.
     pub async fn run(&mut self) -> Tally {
         let mut tally = Tally::default();
-        let mode = self.prism.mode;
+        let mode = self.prism.mode().clone();
         for op in lakefs_api::OPERATIONS.iter().copied() {
             tally.operations += 1;
-            for (args, prefer) in success_plan(mode, op, &mut tally) {
-                let label = label(mode, op, args, prefer);
+            for (args, prefer) in success_plan(&mode, op, &mut tally) {
+                let label = label(&mode, op, args, prefer);
                 tally.success_calls += 1;
                 match self.call(&mut tally, &label, op, args, prefer).await {
                     Ok(()) => tally.success_ok += 1,
@@ -121,7 +115,7 @@ impl Server {
             }
             for response in op.responses.iter().filter(|r| is_error(r)) {
                 let status = response.status.unwrap_or_else(|| default_status(op));
-                let label = label(mode, op, Args::Required, Some(status));
+                let label = label(&mode, op, Args::Required, Some(status));
                 tally.error_cases += 1;
                 let result = self
                     .call(&mut tally, &label, op, Args::Required, Some(status))
@@ -136,7 +130,7 @@ impl Server {
     }
 }
 
-fn label(mode: Mode, op: &OperationInfo, args: Args, prefer: Option<u16>) -> String {
+fn label(mode: &Mode, op: &OperationInfo, args: Args, prefer: Option<u16>) -> String {
     let prefer = prefer
         .map(|c| format!(", Prefer: code={c}"))
         .unwrap_or_default();
@@ -154,7 +148,7 @@ fn is_error(r: &ResponseInfo) -> bool {
 ///   placeholder, not a URL;
 /// * 206 from the static server: its `Content-Range` is the placeholder `string`, which
 ///   breaks the spec's own pattern (the dynamic servers generate a matching one).
-fn success_plan(mode: Mode, op: &OperationInfo, tally: &mut Tally) -> Vec<(Args, Option<u16>)> {
+fn success_plan(mode: &Mode, op: &OperationInfo, tally: &mut Tally) -> Vec<(Args, Option<u16>)> {
     let mut plan = vec![(Args::All, None), (Args::Required, None)];
     for r in op.responses {
         match r.status {
@@ -165,7 +159,7 @@ fn success_plan(mode: Mode, op: &OperationInfo, tally: &mut Tally) -> Vec<(Args,
                     op.id
                 ));
             }
-            Some(206) if mode == Mode::Static => {
+            Some(206) if *mode == Mode::Static => {
                 tally.skipped.push(format!(
                     "{} 206 from the static server: its Content-Range `string` breaks the \
                      spec's pattern (asked of the dynamic servers)",
