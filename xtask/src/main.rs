@@ -4,10 +4,9 @@
 mod docs;
 mod gen_api;
 mod gen_blocking;
-mod gen_contract;
+mod gen_calls;
 mod gen_models;
 mod gen_testkit;
-mod gen_testkit_calls;
 mod model;
 mod naming;
 mod output;
@@ -119,9 +118,8 @@ fn generate(api: &model::Api, docs: &docs::Docs) -> output::Files {
     let mut files = output::Files::default();
     gen_models::generate(api, docs, &mut files);
     gen_testkit::generate(api, &mut files);
-    gen_testkit_calls::generate(api, &mut files);
     gen_api::generate(api, docs, &mut files);
-    gen_contract::generate(api, &mut files);
+    gen_calls::generate(api, &mut files);
     gen_blocking::generate(api, docs, &mut files);
     files
 }

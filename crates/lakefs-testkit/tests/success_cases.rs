@@ -7,7 +7,7 @@ mod support;
 use lakefs_testkit::cases::{SuccessBody, SuccessCase, success_cases};
 use lakefs_testkit::fixtures::LAST_MODIFIED;
 use lakefs_testkit::{BlockingMockLakeFs, Fixture, MockLakeFs};
-use support::generated_calls::{Answer, answer, answer_blocking};
+use support::generated_calls::{Answer, Args, answer, answer_blocking};
 
 /// Compares what the SDK decoded with what the fixture sent.
 fn check(case: &SuccessCase, fixture: &Fixture, decoded: Answer) -> Result<(), String> {
@@ -75,7 +75,7 @@ async fn every_success_fixture_decodes() {
     for case in success_cases() {
         let fixture = Fixture::success(case).expect(1);
         let guard = lakefs.mount_as_scoped(fixture.clone()).await;
-        let result = answer(&client, case.operation_id).await;
+        let result = answer(&client, case.operation_id, Args::Required).await;
         drop(guard);
         let outcome = match result {
             Ok(decoded) => check(case, &fixture, decoded),
@@ -98,7 +98,7 @@ fn every_success_fixture_decodes_through_the_blocking_client() {
     for case in success_cases() {
         let fixture = Fixture::success(case).expect(1);
         let guard = lakefs.mount_as_scoped(fixture.clone());
-        let result = answer_blocking(&client, case.operation_id);
+        let result = answer_blocking(&client, case.operation_id, Args::Required);
         drop(guard);
         let outcome = match result {
             Ok(decoded) => check(case, &fixture, decoded),

@@ -17,8 +17,7 @@
 
 #[path = "contract/checks.rs"]
 mod checks;
-#[path = "contract/generated_calls.rs"]
-mod generated_calls;
+mod support;
 
 use checks::{Server, Tally};
 use lakefs_testkit::prism::{self, Mode, Prism};
@@ -68,6 +67,9 @@ async fn every_operation_honours_the_spec() {
             (server.prism.mode().clone(), tally)
         }))
         .await;
+    // A representative run of the blocking client against the static server, from
+    // synchronous code (`block_in_place` lets the relay tasks go on meanwhile).
+    let blocking = tokio::task::block_in_place(|| servers[0].run_blocking());
     drop(servers);
 
     let sum = |f: fn(&Tally) -> usize| tallies.iter().map(|(_, t)| f(t)).sum::<usize>();
@@ -82,7 +84,11 @@ async fn every_operation_honours_the_spec() {
     let mut skipped: Vec<&String> = tallies.iter().flat_map(|(_, t)| &t.skipped).collect();
     skipped.sort();
     skipped.dedup();
-    let failures: Vec<&String> = tallies.iter().flat_map(|(_, t)| &t.failures).collect();
+    let failures: Vec<&String> = tallies
+        .iter()
+        .flat_map(|(_, t)| &t.failures)
+        .chain(&blocking.failures)
+        .collect();
 
     let mut summary = format!(
         "contract summary (Prism mock, 1 static + {} dynamic servers):\n",
@@ -111,6 +117,16 @@ async fn every_operation_honours_the_spec() {
         "  error cases checked: {} of {} as documented",
         sum(|t| t.error_ok),
         sum(|t| t.error_cases)
+    ));
+    line(format!(
+        "  blocking client (static server): {} operations, {} of {} success calls decoded, \
+         {} of {} error cases, {} violations",
+        blocking.operations,
+        blocking.success_ok,
+        blocking.success_calls,
+        blocking.error_ok,
+        blocking.error_cases,
+        blocking.violations
     ));
     for s in &skipped {
         line(format!("  not asked for: {s}"));

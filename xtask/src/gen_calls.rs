@@ -1,9 +1,11 @@
-//! Generates the calls of the contract test (`crates/lakefs-api/tests/contract.rs`): every
-//! operation through its typed method on `LakeFsClient`, with arguments that the spec accepts.
+//! Generates the testkit's call dispatcher (`crates/lakefs-testkit/tests/support/generated_calls.rs`):
+//! any operation, by operationId, through its typed method on the async or the blocking client,
+//! with arguments the spec accepts.
 //!
-//! Free-form strings in the path and the query (ids, refs, object paths, prefixes) carry
-//! characters that need encoding; values with a `pattern`, a `format`, an enum or bounds are
-//! built to satisfy them, so that Prism's request validation can only fail on the SDK.
+//! One dispatcher serves the table-driven fixture tests and the Prism contract suite. Free-form
+//! strings in the path and the query (ids, refs, object paths, prefixes) carry characters that
+//! need encoding; values with a `pattern`, a `format`, an enum or bounds are built to satisfy
+//! them, so that Prism's request validation can only fail on the SDK.
 
 use crate::gen_api::{
     AWKWARD, AnswerKind, answer, body_name, extra_options, has_options, model_ty, options_name,
@@ -14,7 +16,7 @@ use crate::output::{Files, HEADER};
 use serde_json::Value;
 use std::fmt::Write;
 
-const OUT: &str = "crates/lakefs-api/tests/contract/generated_calls.rs";
+const OUT: &str = "crates/lakefs-testkit/tests/support/generated_calls.rs";
 
 /// An `If-Match`/`If-None-Match` value for headers whose spec gives no example.
 const ETAG: &str = "\"33a64df551425fcc55e4d42a148795d9\"";
@@ -30,32 +32,100 @@ enum Slot {
     Setter,
 }
 
+/// The dispatcher module: shared helpers, the async half, and the blocking half in
+/// `mod blocking` (where the blocking traits, of the same names, are in scope).
 fn calls(api: &Api) -> String {
     let mut s = format!(
-        "{HEADER}\n//! Every operation of the spec, called through its typed method on `LakeFsClient` with\n\
-         //! arguments the spec accepts; ids, refs and object paths carry characters that need encoding.\n\n\
-         #![allow(deprecated)]\n\nuse lakefs_api::*;\n\n\
+        "{HEADER}\n//! Calls any operation by operationId through its typed method, with arguments the spec\n\
+         //! accepts; ids, refs and object paths carry characters that need encoding.\n\n\
+         #![allow(deprecated, dead_code, clippy::let_unit_value)]\n\n\
+         use lakefs_api::*;\n\n\
          /// Which arguments a call passes.\n\
          #[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub enum Args {{\n\
-         /// Only the required arguments.\nRequired,\n\
-         /// Every optional parameter and optional body as well.\nAll,\n}}\n\n\
-         /// Decodes a generated sample body into its model type.\n\
-         fn body<T: serde::de::DeserializeOwned>(json: &str) -> T {{\n\
-         serde_json::from_str(json).expect(\"a generated sample body matches its model\")\n}}\n\n\
-         /// Calls `operation_id` through its typed method and consumes the answer (byte answers\n\
-         /// are read to the end). `Ok` means the answer decoded into the method's return type.\n\
-         pub async fn call(client: &LakeFsClient, operation_id: &str, args: Args) -> Result<(), Error> {{\n\
-         match operation_id {{\n"
+         /// Only the required arguments.\n    Required,\n\
+         /// Every optional parameter and optional body as well.\n    All,\n}}\n\n\
+         /// A success answer, reduced to what the tests compare.\n\
+         #[derive(Debug)]\n\
+         pub enum Answer {{\n\
+         /// A JSON answer, encoded again.\n    Json(serde_json::Value),\n\
+         /// A text answer.\n    Text(String),\n\
+         /// No body.\n    Empty,\n\
+         /// A byte stream read to its end, with the object's metadata when the call gives it.\n\
+         Bytes {{ data: Vec<u8>, metadata: Option<ObjectMetadata> }},\n\
+         /// An answer carried by headers.\n\
+         Headers {{ etag: Option<String>, metadata: Option<ObjectMetadata> }},\n\
+         }}\n\n\
+         fn json<T: serde::Serialize>(value: &T) -> Result<Answer, Error> {{\n\
+         serde_json::to_value(value).map(Answer::Json).map_err(|e| Error::InvalidArgument(format!(\"cannot encode the answer again: {{e}}\")))\n}}\n\n\
+         /// Decodes a generated sample (a body or a typed parameter) into its model type.\n\
+         fn sample<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {{\n\
+         serde_json::from_str(text).map_err(|e| Error::InvalidArgument(format!(\"invalid sample: {{e}}\")))\n}}\n\n\
+         /// The SDK error inside an `io::Error` of a blocking body reader, or the `io::Error` itself.\n\
+         fn read_error(e: std::io::Error) -> Error {{\n\
+         if !e.get_ref().is_some_and(|inner| inner.is::<Error>()) {{\n\
+         return Error::LocalIo {{ context: \"reading the answer\".into(), source: e }};\n}}\n\
+         match e.into_inner().map(|inner| inner.downcast::<Error>()) {{\n\
+         Some(Ok(err)) => *err,\n\
+         _ => Error::InvalidArgument(\"the reader error changed type\".into()),\n}}\n}}\n\n\
+         /// Every operationId the dispatcher knows, in spec order.\n\
+         pub const OPERATION_IDS: &[&str] = &[\n"
     );
     for op in &api.operations {
-        let _ = writeln!(s, "{:?} => {{\n{}}}", op.id, arm(api, op));
+        let _ = writeln!(s, "{:?},", op.id);
     }
-    s += "other => return Err(Error::InvalidArgument(format!(\"no generated call for {other}\"))),\n}\nOk(())\n}\n";
+    s += "];\n\n\
+          /// Calls `operation_id` through the async client with its required arguments.\n\
+          pub async fn call(client: &LakeFsClient, operation_id: &str) -> Result<(), Error> {\n\
+          answer(client, operation_id, Args::Required).await.map(drop)\n}\n\n\
+          /// Calls `operation_id` through the async client with these arguments.\n\
+          pub async fn call_with(client: &LakeFsClient, operation_id: &str, args: Args) -> Result<(), Error> {\n\
+          answer(client, operation_id, args).await.map(drop)\n}\n\n";
+    s += &dispatcher(api, false);
+    s += "/// Calls `operation_id` through the blocking client with its required arguments.\n\
+          pub fn call_blocking(client: &lakefs_blocking::LakeFsClient, operation_id: &str) -> Result<(), Error> {\n\
+          blocking::answer(client, operation_id, Args::Required).map(drop)\n}\n\n\
+          /// Calls `operation_id` through the blocking client with these arguments.\n\
+          pub fn call_blocking_with(client: &lakefs_blocking::LakeFsClient, operation_id: &str, args: Args) -> Result<(), Error> {\n\
+          blocking::answer(client, operation_id, args).map(drop)\n}\n\n\
+          /// Calls `operation_id` through the blocking client and reduces the answer to an [`Answer`].\n\
+          pub fn answer_blocking(client: &lakefs_blocking::LakeFsClient, operation_id: &str, args: Args) -> Result<Answer, Error> {\n\
+          blocking::answer(client, operation_id, args)\n}\n\n\
+          /// The blocking dispatcher, where the blocking traits are in scope.\n\
+          mod blocking {\nuse super::{Answer, Args, json, read_error, sample};\nuse lakefs_blocking::*;\n\n";
+    s += &dispatcher(api, true);
+    s += "}\n";
     s
 }
 
-/// The body of one match arm: build the arguments, call, consume the answer.
-fn arm(api: &Api, op: &Operation) -> String {
+/// The `answer` function of one client.
+fn dispatcher(api: &Api, blocking: bool) -> String {
+    let (dot_await, asyncness) = if blocking {
+        ("", "")
+    } else {
+        (".await", "async ")
+    };
+    let mut s = format!(
+        "/// Calls `operation_id` through the {} client and reduces the success answer (bodies\n\
+         /// read to their end) to an [`Answer`].\n\
+         pub {asyncness}fn answer(client: &LakeFsClient, operation_id: &str, args: Args) -> Result<Answer, Error> {{\n\
+         Ok(match operation_id {{\n",
+        if blocking { "blocking" } else { "async" }
+    );
+    for op in &api.operations {
+        let (setup, call_args) = arm(api, op);
+        let _ = writeln!(
+            s,
+            "{id:?} => {{ {setup}let result = client.{method}({call_args}){dot_await}?; {reduce} }}",
+            id = op.id,
+            method = op.rust_name,
+            reduce = reduce(op, blocking),
+        );
+    }
+    s + "other => return Err(Error::InvalidArgument(format!(\"no lakeFS operation is named {other}\"))),\n})\n}\n\n"
+}
+
+/// The statements building the arguments of one call, and the argument list.
+fn arm(api: &Api, op: &Operation) -> (String, String) {
     let mut sampler = Sampler { api, counter: 0 };
     let mut setup = String::new();
     let mut args: Vec<String> = op
@@ -66,7 +136,7 @@ fn arm(api: &Api, op: &Operation) -> String {
         Some(Body {
             kind: BodyKind::Binary,
             ..
-        }) => args.push("UploadBody::from(\"contract test content\\n\")".into()),
+        }) => args.push("UploadBody::from(\"object content\")".into()),
         Some(Body {
             required: true,
             kind: BodyKind::Json(ty),
@@ -74,7 +144,7 @@ fn arm(api: &Api, op: &Operation) -> String {
             let sample = sampler.sample(ty, false, 0);
             let _ = writeln!(
                 setup,
-                "let request: {} = body(r#\"{sample}\"#);",
+                "let request: {} = sample(r#\"{sample}\"#)?;",
                 model_ty(ty)
             );
             args.push("&request".into());
@@ -109,7 +179,7 @@ fn arm(api: &Api, op: &Operation) -> String {
             let sample = sampler.sample(ty, false, 0);
             let _ = write!(
                 all,
-                ".{}(body::<{}>(r#\"{sample}\"#))",
+                ".{}(sample::<{}>(r#\"{sample}\"#)?)",
                 body_name(ty),
                 model_ty(ty)
             );
@@ -130,12 +200,35 @@ fn arm(api: &Api, op: &Operation) -> String {
         );
         args.push("options".into());
     }
-    let call = format!("client.{}({}).await?", op.rust_name, args.join(", "));
-    let consume = match answer(op).kind {
-        AnswerKind::Bytes => format!("{call}.bytes().await?;"),
-        _ => format!("{call};"),
-    };
-    format!("{setup}{consume}\n")
+    let models = |code: &str| code.replace("lakefs_models::", "lakefs_api::models::");
+    (models(&setup), models(&args.join(", ")))
+}
+
+/// The expression turning `result` (the decoded success answer) into an `Answer`.
+fn reduce(op: &Operation, blocking: bool) -> &'static str {
+    let answer = answer(op);
+    match (answer.kind, answer.rust_type.as_str()) {
+        (AnswerKind::Json, t) if t.starts_with("crate::With") => "json(&result.value)?",
+        (AnswerKind::Json, _) => "json(&result)?",
+        (AnswerKind::Text, _) => "Answer::Text(result)",
+        (AnswerKind::Empty, _) => "{ let () = result; Answer::Empty }",
+        (AnswerKind::Bytes, "crate::ObjectDownload") if blocking => {
+            "{ let metadata = result.metadata.clone(); Answer::Bytes { data: result.bytes().map_err(read_error)?, metadata: Some(metadata) } }"
+        }
+        (AnswerKind::Bytes, "crate::ObjectDownload") => {
+            "{ let metadata = result.metadata.clone(); Answer::Bytes { data: result.bytes().await?.to_vec(), metadata: Some(metadata) } }"
+        }
+        (AnswerKind::Bytes, _) if blocking => {
+            "Answer::Bytes { data: result.bytes().map_err(read_error)?, metadata: None }"
+        }
+        (AnswerKind::Bytes, _) => {
+            "Answer::Bytes { data: result.bytes().await?.to_vec(), metadata: None }"
+        }
+        (AnswerKind::Headers, "crate::ObjectMetadata") => {
+            "Answer::Headers { etag: result.etag.clone(), metadata: Some(result) }"
+        }
+        (AnswerKind::Headers, _) => "Answer::Headers { etag: result.etag, metadata: None }",
+    }
 }
 
 /// A Rust expression for a parameter's value, valid for the spec.
@@ -172,10 +265,7 @@ fn param_value(p: &Param, slot: Slot, sampler: &mut Sampler) -> String {
         }
         other => {
             let value = sampler.constrained(other, c, false, 0);
-            let expr = format!(
-                "serde_json::from_str::<{}>(r#\"{value}\"#).expect(\"a generated sample\")",
-                model_ty(other)
-            );
+            let expr = format!("sample::<{}>(r#\"{value}\"#)?", model_ty(other));
             // A required list is taken as a slice.
             match (slot, other) {
                 (Slot::Argument, Ty::List(_)) => format!("&{expr}"),

@@ -1,7 +1,7 @@
 //! The checks run against one Prism server: every operation's success answers, then every
 //! documented error status.
 
-use crate::generated_calls::{Args, call};
+use crate::support::generated_calls::{Args, call_blocking_with, call_with};
 use lakefs_api::{Error, ErrorBody, ErrorKind, LakeFsClient, OperationInfo, ResponseInfo};
 use lakefs_testkit::prism::{Mode, Prism};
 use std::collections::HashMap;
@@ -87,7 +87,7 @@ impl Server {
         prefer: Option<u16>,
     ) -> Result<(), Error> {
         let client = self.client(prefer);
-        let result = call(&client, op.id, args).await;
+        let result = call_with(&client, op.id, args).await;
         let violations = self.prism.take_violations();
         if !violations.is_empty() {
             tally.violations += violations.len();
@@ -128,6 +128,90 @@ impl Server {
         }
         tally
     }
+}
+
+impl Server {
+    /// The same success calls, and one documented error status per operation, through the
+    /// blocking client (its own runtime and HTTP client), from synchronous code.
+    pub fn run_blocking(&mut self) -> Tally {
+        let mut tally = Tally::default();
+        let mode = self.prism.mode().clone();
+        let mut clients: HashMap<Option<u16>, lakefs_blocking::LakeFsClient> = HashMap::new();
+        let endpoint = self.prism.endpoint();
+        let mut client = |prefer: Option<u16>| {
+            clients
+                .entry(prefer)
+                .or_insert_with(|| blocking_client(&endpoint, prefer))
+                .clone()
+        };
+        for op in lakefs_api::OPERATIONS.iter().copied() {
+            tally.operations += 1;
+            for (args, prefer) in success_plan(&mode, op, &mut tally) {
+                let label = format!("blocking {}", label(&mode, op, args, prefer));
+                tally.success_calls += 1;
+                let result = call_blocking_with(&client(prefer), op.id, args);
+                self.note_violations(&mut tally, &label);
+                match result {
+                    Ok(()) => tally.success_ok += 1,
+                    Err(e) => tally.failures.push(format!("{label}: {e}")),
+                }
+            }
+            if let Some(response) = op.responses.iter().find(|r| is_error(r)) {
+                let status = response.status.unwrap_or_else(|| default_status(op));
+                let label = format!(
+                    "blocking {}",
+                    label(&mode, op, Args::Required, Some(status))
+                );
+                tally.error_cases += 1;
+                let result = call_blocking_with(&client(Some(status)), op.id, Args::Required);
+                self.note_violations(&mut tally, &label);
+                match check_error(op, response, status, result) {
+                    Ok(()) => tally.error_ok += 1,
+                    Err(e) => tally.failures.push(format!("{label}: {e}")),
+                }
+            }
+        }
+        tally
+    }
+
+    fn note_violations(&self, tally: &mut Tally, label: &str) {
+        let violations = self.prism.take_violations();
+        if !violations.is_empty() {
+            tally.violations += violations.len();
+            let found: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            tally
+                .failures
+                .push(format!("{label}: Prism reported: {}", found.join(" | ")));
+        }
+    }
+}
+
+/// A blocking client whose every request carries `Prefer: code=N` (none for `None`).
+fn blocking_client(endpoint: &str, prefer: Option<u16>) -> lakefs_blocking::LakeFsClient {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(code) = prefer {
+        headers.insert(
+            "prefer",
+            reqwest::header::HeaderValue::from_str(&format!("code={code}")).unwrap(),
+        );
+    }
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .timeout(Duration::from_secs(30))
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    lakefs_blocking::LakeFsClient::from_builder(
+        lakefs_blocking::LakeFsClient::builder()
+            .endpoint(endpoint)
+            .access_key(
+                "AKIAIOSFODNN7EXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )
+            .http_client(http),
+    )
+    .unwrap()
 }
 
 fn label(mode: &Mode, op: &OperationInfo, args: Args, prefer: Option<u16>) -> String {
