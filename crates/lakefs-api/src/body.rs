@@ -66,6 +66,17 @@ impl UploadBody {
         self.length == Some(0)
     }
 
+    /// A copy, when the content is in memory (so the call can be repeated).
+    pub(crate) fn try_clone(&self) -> Option<UploadBody> {
+        match &self.source {
+            UploadSource::Bytes(b) => Some(UploadBody {
+                source: UploadSource::Bytes(b.clone()),
+                length: self.length,
+            }),
+            UploadSource::Stream(_) => None,
+        }
+    }
+
     pub(crate) fn into_reqwest(self) -> reqwest::Body {
         match self.source {
             UploadSource::Bytes(b) => reqwest::Body::from(b),

@@ -27,8 +27,35 @@ pub(crate) struct Call {
 
 enum CallBody {
     None,
-    Json(Vec<u8>),
+    Json(Bytes),
     Upload(UploadBody),
+}
+
+impl CallBody {
+    /// Whether the body can be sent again (a stream can be read only once).
+    fn is_replayable(&self) -> bool {
+        match self {
+            CallBody::Upload(body) => body.try_clone().is_some(),
+            _ => true,
+        }
+    }
+
+    /// Puts the body of one attempt on the request; a stream moves out on the first attempt.
+    fn attach(&mut self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            CallBody::None => request,
+            CallBody::Json(bytes) => request.body(bytes.clone()),
+            CallBody::Upload(body) => {
+                if let Some(copy) = body.try_clone() {
+                    return request.body(copy.into_reqwest());
+                }
+                match std::mem::replace(self, CallBody::None) {
+                    CallBody::Upload(body) => request.body(body.into_reqwest()),
+                    _ => request,
+                }
+            }
+        }
+    }
 }
 
 impl Call {
@@ -73,7 +100,7 @@ impl Call {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             Error::InvalidArgument(format!("{}: cannot encode the body: {e}", self.op.id))
         })?;
-        self.body = CallBody::Json(bytes);
+        self.body = CallBody::Json(bytes.into());
         Ok(())
     }
 
@@ -92,7 +119,7 @@ pub(crate) struct Sent {
 
 impl LakeFsClient {
     /// Sends a call; a non-success status becomes [`Error::Api`].
-    pub(crate) async fn execute(&self, call: Call) -> Result<(Sent, reqwest::Response)> {
+    pub(crate) async fn execute(&self, mut call: Call) -> Result<(Sent, reqwest::Response)> {
         let op = call.op;
         let mut url = self.inner.base_url.clone();
         url.set_path(&format!("{}{}", self.inner.base_url.path(), call.path));
@@ -109,79 +136,112 @@ impl LakeFsClient {
             method: op.method.to_string(),
             url: redact(&url),
         };
-        let mut request = self
-            .inner
-            .http
-            .request(method, url)
-            .header("accept", op.accept);
-        if op.needs_auth {
-            request = match &self.inner.credentials {
-                Some(Credentials::AccessKey {
-                    access_key_id,
-                    secret_access_key,
-                }) => request.basic_auth(access_key_id, Some(secret_access_key.expose())),
-                Some(Credentials::Bearer(token)) => request.bearer_auth(token.expose()),
-                None => request,
-            };
-        }
-        for (name, value) in &call.headers {
-            let header_name =
-                reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                    Error::InvalidArgument(format!(
-                        "{}: {name:?} is not a valid header name",
-                        op.id
-                    ))
-                })?;
-            let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
-                Error::InvalidArgument(format!("{}: header {name} has an invalid value", op.id))
-            })?;
-            request = request.header(header_name, value);
-        }
+        let headers = call_headers(&call)?;
         let streaming = matches!(call.body, CallBody::Upload(_)) || op.accept == BYTES_ACCEPT;
-        request = match call.body {
-            CallBody::None => request,
-            CallBody::Json(bytes) => request
-                .header("content-type", "application/json")
-                .body(bytes),
-            CallBody::Upload(body) => {
-                if let Some(len) = body.len() {
-                    request = request.header("content-length", len);
+        let replayable = call.body.is_replayable();
+        let mut attempt = 1u32;
+        loop {
+            let mut request = self
+                .authorize(op, self.inner.http.request(method.clone(), url.clone()))
+                .headers(headers.clone());
+            request = call.body.attach(request);
+            // Streaming transfers are bounded by the read (idle) timeout instead of a total one.
+            if let (false, Some(timeout)) = (streaming, self.inner.request_timeout) {
+                request = request.timeout(timeout);
+            }
+            match send_attempt(&sent, request, attempt).await {
+                Err(e) if replayable && self.inner.retry.should_retry(op, &e, attempt) => {
+                    let delay = self.inner.retry.delay(&e, attempt);
+                    tracing::debug!(operation = op.id, attempt, ?delay, error = %e, "retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
                 }
-                request.body(body.into_reqwest())
-            }
-        };
-        // Streaming transfers are bounded by the read (idle) timeout instead of a total one.
-        if let (false, Some(timeout)) = (streaming, self.inner.request_timeout) {
-            request = request.timeout(timeout);
-        }
-        let span = tracing::debug_span!(
-            "lakefs.request",
-            operation = op.id,
-            method = op.method,
-            attempt = 1u32,
-            status = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-        );
-        async {
-            let response = request
-                .send()
-                .await
-                .map_err(|e| transport_error(&sent, e))?;
-            let span = tracing::Span::current();
-            span.record("status", response.status().as_u16());
-            if let Some(id) = header(&response, "x-request-id") {
-                span.record("request_id", id.as_str());
-            }
-            let status = response.status().as_u16();
-            if (200..400).contains(&status) {
-                Ok((sent, response))
-            } else {
-                Err(api_error(&sent, response).await)
+                outcome => return outcome,
             }
         }
-        .instrument(span)
-        .await
     }
+
+    fn authorize(
+        &self,
+        op: &OperationInfo,
+        request: reqwest::RequestBuilder,
+    ) -> reqwest::RequestBuilder {
+        if !op.needs_auth {
+            return request;
+        }
+        match &self.inner.credentials {
+            Some(Credentials::AccessKey {
+                access_key_id,
+                secret_access_key,
+            }) => request.basic_auth(access_key_id, Some(secret_access_key.expose())),
+            Some(Credentials::Bearer(token)) => request.bearer_auth(token.expose()),
+            None => request,
+        }
+    }
+}
+
+/// `Accept` and the call's own headers, checked once for every attempt.
+fn call_headers(call: &Call) -> Result<reqwest::header::HeaderMap> {
+    let op = call.op;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT,
+        reqwest::header::HeaderValue::from_static(op.accept),
+    );
+    for (name, value) in &call.headers {
+        let header_name =
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                Error::InvalidArgument(format!("{}: {name:?} is not a valid header name", op.id))
+            })?;
+        let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+            Error::InvalidArgument(format!("{}: header {name} has an invalid value", op.id))
+        })?;
+        headers.append(header_name, value);
+    }
+    if let CallBody::Json(_) = call.body {
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+    }
+    if let CallBody::Upload(body) = &call.body
+        && let Some(len) = body.len()
+    {
+        headers.insert(reqwest::header::CONTENT_LENGTH, len.into());
+    }
+    Ok(headers)
+}
+
+/// One attempt, in its own tracing span; a non-success status becomes [`Error::Api`].
+async fn send_attempt(
+    sent: &Sent,
+    request: reqwest::RequestBuilder,
+    attempt: u32,
+) -> Result<(Sent, reqwest::Response)> {
+    let span = tracing::debug_span!(
+        "lakefs.request",
+        operation = sent.op.id,
+        method = sent.op.method,
+        attempt,
+        status = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    async {
+        let response = request.send().await.map_err(|e| transport_error(sent, e))?;
+        let span = tracing::Span::current();
+        span.record("status", response.status().as_u16());
+        if let Some(id) = header(&response, "x-request-id") {
+            span.record("request_id", id.as_str());
+        }
+        let status = response.status().as_u16();
+        if (200..400).contains(&status) {
+            Ok((sent.clone(), response))
+        } else {
+            Err(api_error(sent, response).await)
+        }
+    }
+    .instrument(span)
+    .await
 }
 
 /// The `Accept` the generator uses for byte-stream answers.

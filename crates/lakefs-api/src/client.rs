@@ -2,6 +2,7 @@
 
 use crate::config::{Credentials, LakectlSettings, Secret, normalize_endpoint};
 use crate::error::{Error, Result};
+use crate::retry::RetryConfig;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ pub(crate) struct Inner {
     pub(crate) base_url: reqwest::Url,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) request_timeout: Option<Duration>,
+    pub(crate) retry: RetryConfig,
 }
 
 impl std::fmt::Debug for LakeFsClient {
@@ -82,6 +84,7 @@ pub struct LakeFsClientBuilder {
     http_client: Option<reqwest::Client>,
     root_certificates: Vec<reqwest::Certificate>,
     danger_accept_invalid_certs: bool,
+    retry: Option<RetryConfig>,
 }
 
 impl std::fmt::Debug for LakeFsClientBuilder {
@@ -174,6 +177,13 @@ impl LakeFsClientBuilder {
         self
     }
 
+    /// How failed calls are retried (default: lakectl's policy, see [`RetryConfig`]);
+    /// [`RetryConfig::disabled`] sends every call once.
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
     /// Accepts any TLS certificate. Dangerous: only for test servers you control.
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.danger_accept_invalid_certs = accept;
@@ -239,6 +249,7 @@ impl LakeFsClientBuilder {
                 base_url,
                 credentials,
                 request_timeout,
+                retry: self.retry.unwrap_or_default(),
             }),
         })
     }

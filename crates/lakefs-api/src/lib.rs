@@ -50,6 +50,7 @@ mod error;
 mod generated;
 mod operation;
 pub mod pagination;
+mod retry;
 
 pub use body::{
     ByteStream, ObjectDownload, ObjectMetadata, PartEtag, UploadBody, WithEtag, WithLocation,
@@ -68,3 +69,4 @@ pub use generated::operations::OPERATIONS;
 pub use generated::*;
 pub use lakefs_models as models;
 pub use operation::{OperationInfo, ResponseInfo};
+pub use retry::RetryConfig;

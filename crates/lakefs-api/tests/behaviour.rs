@@ -283,6 +283,7 @@ async fn timeouts_and_refused_connections_say_where_they_failed() {
     let slow = LakeFsClient::builder()
         .endpoint(server.uri())
         .request_timeout(Some(std::time::Duration::from_millis(200)))
+        .retry(RetryConfig::disabled())
         .build()
         .unwrap();
     let err = slow.health_check().await.unwrap_err();
@@ -293,6 +294,7 @@ async fn timeouts_and_refused_connections_say_where_they_failed() {
     drop(listener);
     let refused = LakeFsClient::builder()
         .endpoint(format!("127.0.0.1:{port}"))
+        .retry(RetryConfig::disabled())
         .build()
         .unwrap();
     let err = refused.health_check().await.unwrap_err();

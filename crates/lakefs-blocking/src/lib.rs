@@ -41,5 +41,6 @@ pub use iter::{Items, Pages, StreamIter};
 pub use lakefs_api::{
     ApiError, Credentials, ENV_ACCESS_KEY_ID, ENV_CONFIG_FILE, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY,
     Error, ErrorBody, ErrorKind, LakeFsClientBuilder, LakectlSettings, OPERATIONS, ObjectMetadata,
-    OperationInfo, PartEtag, ResponseInfo, Result, Secret, WithEtag, WithLocation, models,
+    OperationInfo, PartEtag, ResponseInfo, Result, RetryConfig, Secret, WithEtag, WithLocation,
+    models,
 };

@@ -129,10 +129,15 @@ impl MockLakeFs {
 
     /// A client builder pointed at the mock with the test credentials
     /// ([`MOCK_ACCESS_KEY_ID`]); set timeouts on it before building.
+    ///
+    /// Retries are off, so that each fixture answers exactly the request a test makes; to test
+    /// your retry handling, set [`RetryConfig`](lakefs_api::RetryConfig) on the builder and
+    /// mount fixtures with `up_to_n_times`.
     pub fn client_builder(&self) -> lakefs_api::LakeFsClientBuilder {
         lakefs_api::LakeFsClient::builder()
             .endpoint(self.endpoint())
             .access_key(MOCK_ACCESS_KEY_ID, MOCK_SECRET_ACCESS_KEY)
+            .retry(lakefs_api::RetryConfig::disabled())
     }
 
     /// An async client pointed at the mock with the test credentials.

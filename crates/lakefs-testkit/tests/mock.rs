@@ -286,6 +286,7 @@ async fn fixtures_work_on_a_plain_wiremock_server() {
         .await;
     let client = lakefs_api::LakeFsClient::builder()
         .endpoint(server.uri())
+        .retry(lakefs_api::RetryConfig::disabled())
         .build()
         .unwrap();
     let err = client.get_repository("repo").await.unwrap_err();

@@ -13,10 +13,13 @@ pub async fn mock_server() -> MockServer {
     MockServer::start().await
 }
 
+/// A client for the mock. Retries are off: each test sees exactly the answers it mounts
+/// (`tests/retries.rs` turns them on).
 pub fn client(server: &MockServer) -> LakeFsClient {
     LakeFsClient::builder()
         .endpoint(server.uri())
         .access_key("AKID", "SECRET")
+        .retry(lakefs_api::RetryConfig::disabled())
         .build()
         .unwrap()
 }

@@ -45,7 +45,8 @@ pub fn client(server: &MockThread) -> LakeFsClient {
     LakeFsClient::from_builder(
         LakeFsClient::builder()
             .endpoint(server.uri())
-            .access_key("AKID", "SECRET"),
+            .access_key("AKID", "SECRET")
+            .retry(lakefs_blocking::RetryConfig::disabled()),
     )
     .unwrap()
 }

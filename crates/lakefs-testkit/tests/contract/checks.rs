@@ -70,6 +70,8 @@ impl Server {
                         "AKIAIOSFODNN7EXAMPLE",
                         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
                     )
+                    // Each documented status must be seen as answered, not retried.
+                    .retry(lakefs_api::RetryConfig::disabled())
                     .http_client(http)
                     .build()
                     .unwrap()
@@ -209,7 +211,8 @@ fn blocking_client(endpoint: &str, prefer: Option<u16>) -> lakefs_blocking::Lake
                 "AKIAIOSFODNN7EXAMPLE",
                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             )
-            .http_client(http),
+            .http_client(http)
+            .retry(lakefs_api::RetryConfig::disabled()),
     )
     .unwrap()
 }

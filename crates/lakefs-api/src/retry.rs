@@ -1,0 +1,175 @@
+//! When a failed call is tried again, and after how long.
+//!
+//! The defaults follow lakectl: up to 4 attempts, waits growing from 200 ms to at most 30 s,
+//! with jitter, honouring `Retry-After`. A call is repeated only when that is safe:
+//!
+//! * the connection could not be opened (nothing reached the server): any call;
+//! * the server said 429 or 503 (it refused the request before acting on it): any call;
+//! * 500, 502, 504 or a timeout (the server may have acted): only calls whose repetition
+//!   changes nothing (GET, HEAD, PUT, DELETE). Commits, merges, reverts and creations are
+//!   never repeated blindly.
+//!
+//! A streaming upload body cannot be sent twice, so such a call is never repeated.
+
+use crate::error::{Error, ErrorKind};
+use crate::operation::OperationInfo;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+/// How failed calls are retried. `RetryConfig::default()` is lakectl's policy;
+/// [`RetryConfig::disabled`] sends every call once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryConfig {
+    /// Attempts in all, the first included (1 = no retry).
+    pub max_attempts: u32,
+    /// Wait before the second attempt; it doubles for each further one.
+    pub initial_backoff: Duration,
+    /// Longest wait between two attempts, `Retry-After` included.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// Every call is sent once.
+    pub fn disabled() -> Self {
+        RetryConfig {
+            max_attempts: 1,
+            ..RetryConfig::default()
+        }
+    }
+
+    /// Sets the number of attempts in all (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the first wait and the longest one.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Whether `error`, from attempt number `attempt` (1-based) of `op`, is worth another try.
+    pub(crate) fn should_retry(&self, op: &OperationInfo, error: &Error, attempt: u32) -> bool {
+        attempt < self.max_attempts && is_retryable(op, error)
+    }
+
+    /// The wait before attempt `attempt + 1`: exponential with full jitter, at least what the
+    /// server asked for, never more than `max_backoff`.
+    pub(crate) fn delay(&self, error: &Error, attempt: u32) -> Duration {
+        let exponential = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(self.max_backoff);
+        // Full jitter spreads clients that failed together; half of it is kept as a floor.
+        let jittered = exponential / 2 + exponential.mul_f64(random_fraction() / 2.0);
+        let asked = error
+            .api_error()
+            .and_then(|e| e.retry_after)
+            .unwrap_or_default();
+        jittered.max(asked).min(self.max_backoff)
+    }
+}
+
+/// Whether a call that failed this way may be sent again.
+pub(crate) fn is_retryable(op: &OperationInfo, error: &Error) -> bool {
+    let idempotent = matches!(op.method, "GET" | "HEAD" | "PUT" | "DELETE");
+    match error {
+        Error::Transport { source, .. } if source.is_connect() => true,
+        Error::Transport { .. } | Error::Timeout { .. } => idempotent,
+        Error::Api(api) => match api.kind {
+            ErrorKind::TooManyRequests => true,
+            ErrorKind::Unavailable if api.status == 503 => true,
+            ErrorKind::Unavailable | ErrorKind::Server => idempotent && api.status != 501,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// A number in [0, 1) that differs between calls (std's hasher keys are random per process and
+/// per `RandomState`), enough for jitter without a random-number crate.
+fn random_fraction() -> f64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0);
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(method: &'static str) -> &'static OperationInfo {
+        crate::OPERATIONS
+            .iter()
+            .copied()
+            .find(|o| o.method == method)
+            .unwrap()
+    }
+
+    fn api_error(status: u16, retry_after: Option<Duration>) -> Error {
+        Error::Api(Box::new(crate::error::ApiError {
+            operation: "x",
+            status,
+            kind: ErrorKind::from_status(status),
+            message: String::new(),
+            request_id: None,
+            method: "GET".into(),
+            url: String::new(),
+            body: crate::error::ErrorBody::Empty,
+            retry_after,
+        }))
+    }
+
+    #[test]
+    fn only_safe_calls_are_repeated() {
+        let (get, post) = (op("GET"), op("POST"));
+        for status in [429, 503] {
+            assert!(is_retryable(post, &api_error(status, None)), "{status}");
+        }
+        for status in [500, 502, 504] {
+            assert!(is_retryable(get, &api_error(status, None)), "{status}");
+            assert!(!is_retryable(post, &api_error(status, None)), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409, 412, 501] {
+            assert!(!is_retryable(get, &api_error(status, None)), "{status}");
+        }
+        assert!(!is_retryable(get, &Error::InvalidArgument("x".into())));
+    }
+
+    #[test]
+    fn waits_grow_are_capped_and_honour_retry_after() {
+        let config =
+            RetryConfig::default().with_backoff(Duration::from_millis(100), Duration::from_secs(1));
+        let plain = api_error(503, None);
+        for attempt in 1..=10 {
+            let d = config.delay(&plain, attempt);
+            let full = Duration::from_millis(100)
+                .saturating_mul(1 << (attempt - 1).min(20))
+                .min(Duration::from_secs(1));
+            assert!(
+                d >= full / 2 && d <= full,
+                "attempt {attempt}: {d:?} vs {full:?}"
+            );
+        }
+        let asked = api_error(429, Some(Duration::from_millis(700)));
+        assert!(config.delay(&asked, 1) >= Duration::from_millis(700));
+        let too_long = api_error(429, Some(Duration::from_secs(60)));
+        assert_eq!(config.delay(&too_long, 1), Duration::from_secs(1));
+        assert!(!RetryConfig::disabled().should_retry(op("GET"), &plain, 1));
+        assert!(config.should_retry(op("GET"), &plain, 3));
+        assert!(!config.should_retry(op("GET"), &plain, 4));
+    }
+}
