@@ -14,7 +14,7 @@ const API: &str = "crates/lakefs-api";
 const ACCEPT_JSON: &str = "application/json";
 /// `Accept` for `createBranch`: the real server answers text/plain, the spec says text/html.
 const ACCEPT_TEXT: &str = "text/html, text/plain, application/json";
-/// `Accept` for byte streams; must match `call::BYTES_ACCEPT`.
+/// `Accept` for byte streams.
 const ACCEPT_BYTES: &str = "application/octet-stream, */*";
 
 /// How an operation's success answer is decoded.
@@ -503,13 +503,14 @@ fn pagination_ext(group: &str, ops: &[&Operation]) -> String {
              `options.amount` is the page size.\n\
              fn {name}_pages(&self, {args}) -> futures::stream::BoxStream<'static, crate::Result<{page}>> {{\n\
              let api = self.clone();\n{owned}let first = options.after.clone();\n\
-             crate::pagination::pages(first, move |after| {{\n\
+             crate::pagination::pages({id:?}, first, move |after| {{\n\
              let api = api.clone();\n{reclone}let mut options = options.clone();\noptions.after = after;\n\
              async move {{ api.{name}({call_args}).await }}\n}})\n}}\n\n\
              /// Every item of [`{trait_name}::{name}`], page after page, without keeping pages.\n\
              fn {name}_stream(&self, {args}) -> futures::stream::BoxStream<'static, crate::Result<{item}>> {{\n\
              crate::pagination::items(self.{name}_pages({fwd}))\n}}\n",
             name = op.rust_name,
+            id = op.id,
             args = signature_args(op),
             page = answer.rust_type,
             call_args = call_args.join(", "),
@@ -594,6 +595,33 @@ fn options_struct(op: &Operation) -> String {
     s
 }
 
+/// PUTs whose repetition is not harmless: they merge, complete, link or restore once.
+const NON_IDEMPOTENT_PUTS: &[&str] = &[
+    "mergePullRequest",
+    "completePresignMultipartUpload",
+    "linkPhysicalAddress",
+    "dumpRefs",
+    "restoreRefs",
+];
+
+/// Whether sending the operation twice has the effect of sending it once.
+pub fn is_idempotent(op: &Operation) -> bool {
+    matches!(op.method.as_str(), "GET" | "HEAD" | "DELETE")
+        || (op.method == "PUT" && !NON_IDEMPOTENT_PUTS.contains(&op.id.as_str()))
+}
+
+/// Whether the operation streams a body (an upload or a byte download): such calls are
+/// bounded by an idle timeout rather than a total one.
+pub fn is_streaming(op: &Operation) -> bool {
+    matches!(
+        op.body,
+        Some(Body {
+            kind: BodyKind::Binary,
+            ..
+        })
+    ) || answer(op).kind == AnswerKind::Bytes
+}
+
 fn operations_table(api: &Api) -> String {
     let mut s = format!(
         "{HEADER}\n//! What the SDK knows about each operation.\n\nuse crate::operation::{{OperationInfo, ResponseInfo}};\n\n"
@@ -625,7 +653,8 @@ fn operations_table(api: &Api) -> String {
         let _ = writeln!(
             s,
             "/// `{id}`.\npub(crate) static {c}: OperationInfo = OperationInfo {{ id: {id:?}, method_name: {mn:?}, group: {g:?}, \
-             method: {m:?}, path: {p:?}, needs_auth: {na}, paginated: {pg}, deprecated: {d}, accept: {a:?}, responses: &[{r}] }};\n",
+             method: {m:?}, path: {p:?}, needs_auth: {na}, paginated: {pg}, deprecated: {d}, idempotent: {idem}, \
+             streaming: {st}, accept: {a:?}, responses: &[{r}] }};\n",
             id = op.id,
             c = const_name(op),
             mn = op.rust_name,
@@ -635,6 +664,8 @@ fn operations_table(api: &Api) -> String {
             na = op.needs_auth,
             pg = op.page_item.is_some(),
             d = op.deprecated,
+            idem = is_idempotent(op),
+            st = is_streaming(op),
             a = answer(op).accept,
             r = responses.join(", "),
         );

@@ -155,7 +155,13 @@ fn field_ty(f: &Field) -> String {
 fn struct_def(t: &TypeDef, fields: &[Field], docs: &Docs) -> String {
     let name = &t.name;
     let mut s = type_doc(t, docs);
-    s += "#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]\n#[non_exhaustive]\n";
+    let has_secret = fields.iter().any(|f| is_secret(name, &f.json_name));
+    // A type holding a secret gets a `Debug` that masks it (below) instead of the derived one.
+    let debug = if has_secret { "" } else { "Debug, " };
+    let _ = writeln!(
+        s,
+        "#[derive({debug}Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]\n#[non_exhaustive]"
+    );
     let _ = writeln!(s, "pub struct {name} {{");
     for f in fields {
         s += &field_doc(name, f, docs);
@@ -212,7 +218,36 @@ fn struct_def(t: &TypeDef, fields: &[Field], docs: &Docs) -> String {
             f.rust_name
         );
     }
-    s + "}\n\n"
+    s += "}\n\n";
+    if has_secret {
+        s += &masked_debug(name, fields);
+    }
+    s
+}
+
+/// Fields whose value grants access (keys, tokens, presigned URLs): never printed by `Debug`.
+fn is_secret(schema: &str, field: &str) -> bool {
+    matches!(
+        field,
+        "secret_access_key" | "token" | "password" | "presigned_url" | "presigned_urls"
+    ) || (schema == "StsAuthRequest" && field == "code")
+}
+
+fn masked_debug(name: &str, fields: &[Field]) -> String {
+    let mut s = format!(
+        "impl std::fmt::Debug for {name} {{\n\
+         /// Prints every field but the secret ones, shown as `***`.\n\
+         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n\
+         f.debug_struct({name:?})"
+    );
+    for field in fields {
+        if is_secret(name, &field.json_name) {
+            let _ = write!(s, ".field({:?}, &\"***\")", field.rust_name);
+        } else {
+            let _ = write!(s, ".field({0:?}, &self.{0})", field.rust_name);
+        }
+    }
+    s + ".finish()\n}\n}\n\n"
 }
 
 fn paginated_impls(api: &Api) -> String {

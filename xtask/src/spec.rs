@@ -287,6 +287,17 @@ impl<'a> Reader<'a> {
             responses.push(self.response(&id, Status::Code(code), r)?);
         }
         responses.sort_by_key(|r| r.status);
+        for placeholder in path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        {
+            if !params
+                .iter()
+                .any(|p: &Param| p.name == placeholder && p.location == Location::Path)
+            {
+                bail!("{id}: the path {path} has {{{placeholder}}} but no such path parameter");
+            }
+        }
         let needs_auth = !matches!(&op.security, Some(reqs) if reqs.is_empty());
         let mut operation = Operation {
             rust_name: snake_case(&id),

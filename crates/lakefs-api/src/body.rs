@@ -222,17 +222,16 @@ pub struct ObjectMetadata {
 
 impl ObjectMetadata {
     pub(crate) fn from_response(status: u16, headers: &reqwest::header::HeaderMap) -> Self {
-        let get = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
+        // Lossy, not `to_str`: metadata and file names may be UTF-8, which `to_str` refuses.
+        let text = |value: &reqwest::header::HeaderValue| {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
         };
+        let get = |name: &str| headers.get(name).map(text);
         let user_metadata = headers
             .iter()
             .filter_map(|(name, value)| {
                 let key = name.as_str().strip_prefix("x-lakefs-meta-")?;
-                Some((key.to_string(), value.to_str().ok()?.to_string()))
+                Some((key.to_string(), text(value)))
             })
             .collect();
         ObjectMetadata {
@@ -248,13 +247,16 @@ impl ObjectMetadata {
         }
     }
 
-    /// The full object size, from `Content-Range` on a range answer, else `Content-Length`.
+    /// The full object size: the total of `Content-Range` on a range answer (`None` when the
+    /// server did not say, as in `bytes 0-9/*`), else `Content-Length`.
     pub fn object_size(&self) -> Option<u64> {
-        self.content_range
-            .as_deref()
-            .and_then(|r| r.rsplit('/').next())
-            .and_then(|total| total.parse().ok())
-            .or(self.content_length)
+        match self.content_range.as_deref() {
+            Some(range) => range
+                .rsplit('/')
+                .next()
+                .and_then(|total| total.trim().parse().ok()),
+            None => self.content_length,
+        }
     }
 }
 
@@ -314,4 +316,22 @@ pub struct WithLocation<T> {
 pub struct PartEtag {
     /// The `ETag` header, without quotes.
     pub etag: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_size_comes_from_the_range_total_only() {
+        let mut m = ObjectMetadata {
+            content_length: Some(10),
+            ..Default::default()
+        };
+        assert_eq!(m.object_size(), Some(10));
+        m.content_range = Some("bytes 0-9/100".into());
+        assert_eq!(m.object_size(), Some(100));
+        m.content_range = Some("bytes 0-9/*".into());
+        assert_eq!(m.object_size(), None);
+    }
 }

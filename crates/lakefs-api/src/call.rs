@@ -10,11 +10,14 @@ use crate::config::Credentials;
 use crate::error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 use crate::operation::OperationInfo;
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde::de::DeserializeOwned;
+use std::time::Duration;
 use tracing::Instrument;
 
 const SNIPPET_CHARS: usize = 200;
+/// How much of an error body is read (a proxy's error page can be large).
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// One request, before it is sent.
 pub(crate) struct Call {
@@ -137,7 +140,14 @@ impl LakeFsClient {
             url: redact(&url),
         };
         let headers = call_headers(&call)?;
-        let streaming = matches!(call.body, CallBody::Upload(_)) || op.accept == BYTES_ACCEPT;
+        let uploading = matches!(call.body, CallBody::Upload(_));
+        // A download waits for its headers at most the idle timeout; an upload's sending time
+        // depends on its size, so it has no limit but the connect timeout.
+        let header_limit = if op.streaming && !uploading {
+            self.inner.read_timeout
+        } else {
+            None
+        };
         let replayable = call.body.is_replayable();
         let mut attempt = 1u32;
         loop {
@@ -145,11 +155,11 @@ impl LakeFsClient {
                 .authorize(op, self.inner.http.request(method.clone(), url.clone()))
                 .headers(headers.clone());
             request = call.body.attach(request);
-            // Streaming transfers are bounded by the read (idle) timeout instead of a total one.
-            if let (false, Some(timeout)) = (streaming, self.inner.request_timeout) {
+            // Streaming transfers are bounded by the idle timeout instead of a total one.
+            if let (false, Some(timeout)) = (op.streaming, self.inner.request_timeout) {
                 request = request.timeout(timeout);
             }
-            match send_attempt(&sent, request, attempt).await {
+            match send_attempt(&sent, request, attempt, header_limit).await {
                 Err(e) if replayable && self.inner.retry.should_retry(op, &e, attempt) => {
                     let delay = self.inner.retry.delay(&e, attempt);
                     tracing::debug!(operation = op.id, attempt, ?delay, error = %e, "retrying");
@@ -217,6 +227,7 @@ async fn send_attempt(
     sent: &Sent,
     request: reqwest::RequestBuilder,
     attempt: u32,
+    header_limit: Option<Duration>,
 ) -> Result<(Sent, reqwest::Response)> {
     let span = tracing::debug_span!(
         "lakefs.request",
@@ -227,7 +238,14 @@ async fn send_attempt(
         request_id = tracing::field::Empty,
     );
     async {
-        let response = request.send().await.map_err(|e| transport_error(sent, e))?;
+        let sending = request.send();
+        let response = match header_limit {
+            Some(limit) => tokio::time::timeout(limit, sending)
+                .await
+                .map_err(|_| idle_timeout(sent, limit))?,
+            None => sending.await,
+        }
+        .map_err(|e| transport_error(sent, e))?;
         let span = tracing::Span::current();
         span.record("status", response.status().as_u16());
         if let Some(id) = header(&response, "x-request-id") {
@@ -244,14 +262,19 @@ async fn send_attempt(
     .await
 }
 
-/// The `Accept` the generator uses for byte-stream answers.
-pub(crate) const BYTES_ACCEPT: &str = "application/octet-stream, */*";
-
 fn redact(url: &reqwest::Url) -> String {
     let mut url = url.clone();
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.to_string()
+}
+
+/// An object-store URL without its query: a presigned URL's query is a credential.
+fn redact_presigned(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    redact(&url)
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
@@ -263,12 +286,15 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 fn transport_error(sent: &Sent, source: reqwest::Error) -> Error {
+    // reqwest's error would print the full URL again; ours is redacted.
+    let source = source.without_url();
     let (method, url) = (sent.method.clone(), sent.url.clone());
-    if source.is_timeout() {
+    // A connection that timed out while opening was never used: that is a connect failure.
+    if source.is_timeout() && !source.is_connect() {
         Error::Timeout {
             method,
             url,
-            source,
+            detail: source.to_string(),
         }
     } else {
         Error::Transport {
@@ -276,6 +302,37 @@ fn transport_error(sent: &Sent, source: reqwest::Error) -> Error {
             url,
             source,
         }
+    }
+}
+
+fn idle_timeout(sent: &Sent, limit: Duration) -> Error {
+    Error::Timeout {
+        method: sent.method.clone(),
+        url: sent.url.clone(),
+        detail: format!("no data for {limit:?} (the idle timeout)"),
+    }
+}
+
+/// Reads at most `limit` bytes of a body: error pages are only shown in part.
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    out.truncate(limit);
+    out
+}
+
+/// What a success body that is not the expected JSON looked like. A JSON body is not quoted:
+/// success answers can hold secrets (new credentials, tokens).
+fn describe_unexpected(content_type: Option<&str>, bytes: &[u8]) -> String {
+    match content_type {
+        Some(ct) if ct.contains("json") => format!("{} bytes of {ct}", bytes.len()),
+        Some(ct) => format!("{ct}: {}", snippet(bytes)),
+        None => snippet(bytes),
     }
 }
 
@@ -299,7 +356,7 @@ async fn api_error(sent: &Sent, response: reqwest::Response) -> Error {
     let retry_after = header(&response, "retry-after")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(std::time::Duration::from_secs);
-    let bytes = response.bytes().await.unwrap_or_default();
+    let bytes = read_limited(response, ERROR_BODY_LIMIT).await;
     let reason = status.canonical_reason().unwrap_or("unknown status");
     let body = error_body(sent.op, status.as_u16(), &bytes, content_type);
     let server_message = match &body {
@@ -406,13 +463,15 @@ async fn read_all(
 
 pub(crate) async fn json<T: DeserializeOwned>(answer: (Sent, reqwest::Response)) -> Result<T> {
     let (sent, response) = answer;
+    let content_type = header(&response, "content-type");
     let (status, request_id, bytes) = read_all(&sent, response).await?;
     serde_json::from_slice(&bytes).map_err(|e| {
+        let seen = describe_unexpected(content_type.as_deref(), &bytes);
         decode_error(
             &sent,
             status,
             request_id,
-            format!("invalid JSON ({e}): {}", snippet(&bytes)),
+            format!("invalid JSON ({e}); got {seen}"),
         )
     })
 }
@@ -471,13 +530,25 @@ pub(crate) async fn head(answer: (Sent, reqwest::Response)) -> Result<ObjectMeta
     ))
 }
 
-fn body_stream(sent: Sent, response: reqwest::Response) -> ByteStream {
-    ByteStream::new(
-        response
-            .bytes_stream()
-            .map_err(move |e| transport_error(&sent, e))
-            .boxed(),
-    )
+/// The body as a stream that fails when no data comes for `idle` (the whole transfer may
+/// take as long as it needs).
+fn body_stream(sent: Sent, response: reqwest::Response, idle: Option<Duration>) -> ByteStream {
+    let state = Some((response.bytes_stream().boxed(), sent));
+    let chunks = futures::stream::unfold(state, move |state| async move {
+        let (mut chunks, sent) = state?;
+        let next = match idle {
+            Some(limit) => match tokio::time::timeout(limit, chunks.next()).await {
+                Ok(next) => next,
+                Err(_) => return Some((Err(idle_timeout(&sent, limit)), None)),
+            },
+            None => chunks.next().await,
+        };
+        match next? {
+            Ok(chunk) => Some((Ok(chunk), Some((chunks, sent)))),
+            Err(e) => Some((Err(transport_error(&sent, e)), None)),
+        }
+    });
+    ByteStream::new(chunks.boxed())
 }
 
 impl LakeFsClient {
@@ -512,16 +583,20 @@ impl LakeFsClient {
         let storage = Sent {
             op: sent.op,
             method: "GET".into(),
-            url: redact(&target),
+            url: redact_presigned(&target),
         };
         let mut request = self.inner.http.get(target);
         if let Some(range) = range {
             request = request.header("range", range);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(&storage, e))?;
+        let sending = request.send();
+        let response = match self.inner.read_timeout {
+            Some(limit) => tokio::time::timeout(limit, sending)
+                .await
+                .map_err(|_| idle_timeout(&storage, limit))?,
+            None => sending.await,
+        }
+        .map_err(|e| transport_error(&storage, e))?;
         if response.status().is_success() {
             Ok((storage, response))
         } else {
@@ -540,7 +615,7 @@ impl LakeFsClient {
         let body = if metadata.status == 304 {
             ByteStream::empty()
         } else {
-            body_stream(sent, response)
+            body_stream(sent, response, self.inner.read_timeout)
         };
         Ok(ObjectDownload { metadata, body })
     }
@@ -550,6 +625,6 @@ impl LakeFsClient {
         answer: (Sent, reqwest::Response),
     ) -> Result<ByteStream> {
         let (sent, response) = self.follow_redirect(answer.0, answer.1, None).await?;
-        Ok(body_stream(sent, response))
+        Ok(body_stream(sent, response, self.inner.read_timeout))
     }
 }

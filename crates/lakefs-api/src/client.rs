@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     pub(crate) base_url: reqwest::Url,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) request_timeout: Option<Duration>,
+    /// How long a streaming download may go without data (its headers included).
+    pub(crate) read_timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
 }
 
@@ -150,20 +152,24 @@ impl LakeFsClientBuilder {
     }
 
     /// Time allowed for a whole call that does not stream a body (default 120 s); `None`
-    /// disables it.
+    /// disables it. Uploads are not limited (their duration grows with their size) except by
+    /// the connect timeout.
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = Some(timeout);
         self
     }
 
-    /// Time any read may wait for data, which bounds idle streaming transfers (default 60 s);
-    /// `None` disables it.
+    /// How long a download may go without receiving data, headers included (default 60 s);
+    /// a download as a whole may take as long as it needs. `None` disables it.
     pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = Some(timeout);
         self
     }
 
-    /// Uses this `reqwest::Client` as is (its own timeouts, TLS and proxy settings apply).
+    /// Uses this `reqwest::Client` as is: its own TLS, proxy, user agent and connect-timeout
+    /// settings apply, and this builder's `user_agent`, `connect_timeout`,
+    /// `add_root_certificate` and `danger_accept_invalid_certs` are ignored (the request and
+    /// idle timeouts and retries still apply).
     /// It must not follow redirects: the SDK follows presigned redirects itself, without
     /// lakeFS credentials.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
@@ -232,9 +238,6 @@ impl LakeFsClientBuilder {
                     .redirect(reqwest::redirect::Policy::none())
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     .danger_accept_invalid_certs(self.danger_accept_invalid_certs);
-                if let Some(read) = self.read_timeout.unwrap_or(Some(DEFAULT_READ_TIMEOUT)) {
-                    builder = builder.read_timeout(read);
-                }
                 for cert in self.root_certificates {
                     builder = builder.add_root_certificate(cert);
                 }
@@ -249,6 +252,7 @@ impl LakeFsClientBuilder {
                 base_url,
                 credentials,
                 request_timeout,
+                read_timeout: self.read_timeout.unwrap_or(Some(DEFAULT_READ_TIMEOUT)),
                 retry: self.retry.unwrap_or_default(),
             }),
         })

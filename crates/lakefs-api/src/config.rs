@@ -93,7 +93,9 @@ impl LakectlSettings {
         };
         let file = match env(ENV_CONFIG_FILE) {
             Some(path) => Some(PathBuf::from(path)),
-            None => std::env::var_os("HOME").map(|home| Path::new(&home).join(".lakectl.yaml")),
+            None => std::env::var_os("HOME")
+                .or_else(|| std::env::var_os("USERPROFILE"))
+                .map(|home| Path::new(&home).join(".lakectl.yaml")),
         };
         if let Some(file) = file.filter(|f| f.exists()) {
             settings.fill_from(&LakectlSettings::from_file(&file)?);

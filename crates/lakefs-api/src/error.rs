@@ -27,8 +27,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The request could not be sent or its answer not received (connection refused, DNS, TLS,
-    /// connection closed). The server may or may not have acted on it.
-    #[error("{method} {url}: could not reach lakeFS: {source}")]
+    /// connection closed). Unless the connection could not be opened, the server may have
+    /// acted on it.
+    #[error("{method} {url}: could not connect, send or receive: {source}")]
     Transport {
         /// HTTP method.
         method: String,
@@ -38,16 +39,16 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// The call did not complete in time. The server may or may not have acted on it.
-    #[error("{method} {url}: timed out: {source}")]
+    /// The call did not complete in time (the request timeout of a call, or the idle timeout
+    /// of a streaming download). The server may or may not have acted on it.
+    #[error("{method} {url}: timed out: {detail}")]
     Timeout {
         /// HTTP method.
         method: String,
         /// URL without credentials.
         url: String,
-        /// The underlying error.
-        #[source]
-        source: reqwest::Error,
+        /// Which limit was reached.
+        detail: String,
     },
     /// The server answered with an error status.
     #[error(transparent)]

@@ -21,6 +21,11 @@ pub struct OperationInfo {
     pub paginated: bool,
     /// Whether the spec marks it deprecated.
     pub deprecated: bool,
+    /// Whether sending it twice has the same effect as once (reads, deletes, most PUTs): what
+    /// retries after an ambiguous failure rely on.
+    pub idempotent: bool,
+    /// Whether it streams a body (upload or byte download), bounded by the idle timeout.
+    pub streaming: bool,
     /// The `Accept` header the SDK sends.
     pub accept: &'static str,
     /// Every documented response.

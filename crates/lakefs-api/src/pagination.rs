@@ -6,55 +6,79 @@
 use crate::error::{Error, Result};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use lakefs_models::Paginated;
+use std::collections::HashSet;
 use std::future::Future;
 
 enum State<F> {
-    Next { fetch: F, after: Option<String> },
+    Next {
+        fetch: F,
+        after: Option<String>,
+        /// Every cursor already followed: a cycle (A, B, A) is caught, not only a repeat.
+        seen: HashSet<String>,
+    },
     Failed(Error),
     Done,
 }
 
-/// A stream of pages: `fetch(after)` is called for each page, starting with `first_after`,
-/// until a page says `has_more: false`.
+/// A stream of pages of the list operation `operation`: `fetch(after)` is called for each
+/// page, starting with `first_after`, until a page says `has_more: false`.
 ///
 /// Nothing is sent until the stream is polled. An error is yielded once and ends the stream.
-/// A page with `has_more` but an empty or unchanged `next_offset` ends the stream with an
-/// error instead of looping forever.
-pub fn pages<P, F, Fut>(first_after: Option<String>, fetch: F) -> BoxStream<'static, Result<P>>
+/// A page with `has_more` but an empty `next_offset`, or one already followed, ends the
+/// stream with an error instead of looping forever.
+pub fn pages<P, F, Fut>(
+    operation: &'static str,
+    first_after: Option<String>,
+    fetch: F,
+) -> BoxStream<'static, Result<P>>
 where
     P: Paginated + Send + 'static,
     F: FnMut(Option<String>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<P>> + Send + 'static,
 {
-    stream::unfold(State::Next { fetch, after: first_after }, |state| async move {
+    let broken = move |message: String| Error::Decode {
+        operation,
+        status: 200,
+        message,
+        request_id: None,
+    };
+    let start = State::Next {
+        fetch,
+        after: first_after,
+        seen: HashSet::new(),
+    };
+    stream::unfold(start, move |state| async move {
         match state {
             State::Done => None,
             State::Failed(e) => Some((Err(e), State::Done)),
-            State::Next { mut fetch, after } => match fetch(after.clone()).await {
+            State::Next {
+                mut fetch,
+                after,
+                mut seen,
+            } => match fetch(after.clone()).await {
                 Err(e) => Some((Err(e), State::Done)),
                 Ok(page) => {
                     let pagination = page.pagination();
+                    let cursor = pagination.next_offset.clone();
+                    if let Some(after) = after {
+                        seen.insert(after);
+                    }
                     let next = if !pagination.has_more {
                         State::Done
-                    } else if pagination.next_offset.is_empty() {
-                        State::Failed(Error::Decode {
-                            operation: "pagination",
-                            status: 200,
-                            message: "the server said has_more but gave no next_offset".into(),
-                            request_id: None,
-                        })
-                    } else if Some(&pagination.next_offset) == after.as_ref() {
-                        State::Failed(Error::Decode {
-                            operation: "pagination",
-                            status: 200,
-                            message: format!(
-                                "the server repeated the cursor {:?}; stopping instead of looping",
-                                pagination.next_offset
-                            ),
-                            request_id: None,
-                        })
+                    } else if cursor.is_empty() {
+                        State::Failed(broken(
+                            "the server said has_more but gave no next_offset".into(),
+                        ))
+                    } else if seen.contains(&cursor) {
+                        State::Failed(broken(format!(
+                            "the server sent the cursor {cursor:?} again; stopping instead of looping"
+                        )))
                     } else {
-                        State::Next { fetch, after: Some(pagination.next_offset.clone()) }
+                        State::Next {
+                            fetch,
+                            after: Some(cursor),
+                            seen,
+                        }
                     };
                     Some((Ok(page), next))
                 }

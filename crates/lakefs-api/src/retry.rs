@@ -6,8 +6,11 @@
 //! * the connection could not be opened (nothing reached the server): any call;
 //! * the server said 429 or 503 (it refused the request before acting on it): any call;
 //! * 500, 502, 504 or a timeout (the server may have acted): only calls whose repetition
-//!   changes nothing (GET, HEAD, PUT, DELETE). Commits, merges, reverts and creations are
-//!   never repeated blindly.
+//!   changes nothing ([`OperationInfo::idempotent`]: reads, deletes, most PUTs). Commits,
+//!   merges, reverts, links and creations are never repeated blindly.
+//!
+//! When the server asks for a longer wait (`Retry-After`) than `max_backoff`, the error is
+//! returned instead of retrying early.
 //!
 //! A streaming upload body cannot be sent twice, so such a call is never repeated.
 
@@ -63,7 +66,10 @@ impl RetryConfig {
 
     /// Whether `error`, from attempt number `attempt` (1-based) of `op`, is worth another try.
     pub(crate) fn should_retry(&self, op: &OperationInfo, error: &Error, attempt: u32) -> bool {
-        attempt < self.max_attempts && is_retryable(op, error)
+        let asked = error.api_error().and_then(|e| e.retry_after);
+        attempt < self.max_attempts
+            && is_retryable(op, error)
+            && asked.is_none_or(|wait| wait <= self.max_backoff)
     }
 
     /// The wait before attempt `attempt + 1`: exponential with full jitter, at least what the
@@ -79,13 +85,13 @@ impl RetryConfig {
             .api_error()
             .and_then(|e| e.retry_after)
             .unwrap_or_default();
-        jittered.max(asked).min(self.max_backoff)
+        jittered.max(asked)
     }
 }
 
 /// Whether a call that failed this way may be sent again.
 pub(crate) fn is_retryable(op: &OperationInfo, error: &Error) -> bool {
-    let idempotent = matches!(op.method, "GET" | "HEAD" | "PUT" | "DELETE");
+    let idempotent = op.idempotent;
     match error {
         Error::Transport { source, .. } if source.is_connect() => true,
         Error::Transport { .. } | Error::Timeout { .. } => idempotent,
@@ -134,6 +140,16 @@ mod tests {
     }
 
     #[test]
+    fn merges_through_put_are_not_repeated_blindly() {
+        let merge = crate::OperationInfo::find("mergePullRequest").unwrap();
+        assert_eq!(merge.method, "PUT");
+        assert!(!is_retryable(merge, &api_error(504, None)));
+        assert!(is_retryable(merge, &api_error(503, None)));
+        let reset = crate::OperationInfo::find("resetBranch").unwrap();
+        assert!(is_retryable(reset, &api_error(504, None)));
+    }
+
+    #[test]
     fn only_safe_calls_are_repeated() {
         let (get, post) = (op("GET"), op("POST"));
         for status in [429, 503] {
@@ -167,7 +183,10 @@ mod tests {
         let asked = api_error(429, Some(Duration::from_millis(700)));
         assert!(config.delay(&asked, 1) >= Duration::from_millis(700));
         let too_long = api_error(429, Some(Duration::from_secs(60)));
-        assert_eq!(config.delay(&too_long, 1), Duration::from_secs(1));
+        assert!(
+            !config.should_retry(op("GET"), &too_long, 1),
+            "retrying early is pointless"
+        );
         assert!(!RetryConfig::disabled().should_retry(op("GET"), &plain, 1));
         assert!(config.should_retry(op("GET"), &plain, 3));
         assert!(!config.should_retry(op("GET"), &plain, 4));

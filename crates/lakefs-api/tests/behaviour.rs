@@ -108,7 +108,13 @@ async fn a_truncated_success_body_is_a_decode_error() {
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert_eq!(err.status(), Some(200));
     assert_eq!(err.request_id(), Some("t1"));
-    assert!(err.to_string().contains("creation_da"), "{err}");
+    // A JSON success body is not quoted in the error: it could hold new credentials.
+    let shown = err.to_string();
+    assert!(
+        shown.contains("invalid JSON") && shown.contains("application/json"),
+        "{shown}"
+    );
+    assert!(!shown.contains("creation_da"), "{shown}");
 }
 
 #[tokio::test]
@@ -459,4 +465,164 @@ async fn a_plain_message_on_a_special_409_is_not_lost() {
         err.api_error().unwrap().message,
         "cannot merge into a protected branch"
     );
+}
+
+#[tokio::test]
+async fn a_slow_commit_is_bounded_by_the_request_timeout_not_the_idle_one() {
+    let server = mock_server().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/repositories/r/branches/b/commits"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(
+                    serde_json::json!({"id": "c", "parents": [], "committer": "u",
+                    "message": "m", "creation_date": 1, "meta_range_id": "", "metadata": {}}),
+                )
+                .set_delay(std::time::Duration::from_millis(1500)),
+        )
+        .mount(&server)
+        .await;
+    let c = LakeFsClient::builder()
+        .endpoint(server.uri())
+        .read_timeout(Some(std::time::Duration::from_secs(1)))
+        .request_timeout(Some(std::time::Duration::from_secs(10)))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let commit = c
+        .commit(
+            "r",
+            "b",
+            &models::CommitCreation::new("m"),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(commit.id, "c");
+}
+
+#[tokio::test]
+async fn a_download_whose_answer_stalls_hits_the_idle_timeout() {
+    let server = mock_server().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/repositories/r/refs/main/objects"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("late", "text/plain")
+                .set_delay(std::time::Duration::from_secs(2)),
+        )
+        .mount(&server)
+        .await;
+    let c = LakeFsClient::builder()
+        .endpoint(server.uri())
+        .read_timeout(Some(std::time::Duration::from_millis(200)))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let err = c
+        .get_object("r", "main", "p", Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+}
+
+#[tokio::test]
+async fn presigned_signatures_never_reach_errors() {
+    let server = mock_server().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/repositories/r/refs/main/objects"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            format!(
+                "{}/store/obj?X-Amz-Credential=AKID&X-Amz-Signature=TOPSECRETSIG",
+                server.uri()
+            ),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/store/obj"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_raw("<Error>AccessDenied</Error>", "application/xml"),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .get_object("r", "main", "p", GetObjectOptions::default().presign(true))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    for shown in [err.to_string(), format!("{err:?}")] {
+        assert!(
+            !shown.contains("TOPSECRETSIG") && !shown.contains("X-Amz-Credential"),
+            "{shown}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn non_ascii_metadata_headers_survive_a_download() {
+    let server = mock_server().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/repositories/r/refs/main/objects"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("x", "text/plain")
+                .insert_header(
+                    "x-lakefs-meta-owner",
+                    reqwest::header::HeaderValue::from_bytes("José".as_bytes()).unwrap(),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let download = client(&server)
+        .get_object("r", "main", "p", Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        download
+            .metadata
+            .user_metadata
+            .get("owner")
+            .map(String::as_str),
+        Some("José")
+    );
+}
+
+#[tokio::test]
+async fn a_cursor_cycle_is_caught() {
+    struct Cycle;
+    impl wiremock::Respond for Cycle {
+        fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+            let after = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "after")
+                .map(|(_, v)| v.into_owned());
+            // A -> B -> A -> ...
+            let next = if after.as_deref() == Some("A") {
+                "B"
+            } else {
+                "A"
+            };
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "pagination": {"has_more": true, "next_offset": next, "results": 0, "max_per_page": 100},
+                "results": []}))
+        }
+    }
+    let server = mock_server().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/repositories"))
+        .respond_with(Cycle)
+        .mount(&server)
+        .await;
+    let results: Vec<_> = client(&server)
+        .list_repositories_pages(Default::default())
+        .collect()
+        .await;
+    assert_eq!(results.len(), 4, "pages (none), A, B, then the error");
+    let err = results[3].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("listRepositories"), "{err}");
 }

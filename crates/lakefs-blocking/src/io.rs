@@ -155,6 +155,8 @@ pub struct BodyReader {
     stream: ByteStream,
     current: Bytes,
     done: bool,
+    /// A failure is returned by every later read too: it must not look like the end.
+    failed: Option<String>,
 }
 
 impl BodyReader {
@@ -164,6 +166,7 @@ impl BodyReader {
             stream,
             current: Bytes::new(),
             done: false,
+            failed: None,
         }
     }
 
@@ -177,6 +180,11 @@ impl BodyReader {
 
 impl Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(message) = &self.failed {
+            return Err(std::io::Error::other(format!(
+                "the download failed earlier: {message}"
+            )));
+        }
         while self.current.is_empty() && !self.done {
             let stream = &mut self.stream;
             match self
@@ -186,7 +194,7 @@ impl Read for BodyReader {
             {
                 Some(Ok(chunk)) => self.current = chunk,
                 Some(Err(e)) => {
-                    self.done = true;
+                    self.failed = Some(e.to_string());
                     return Err(std::io::Error::other(e));
                 }
                 None => self.done = true,

@@ -103,3 +103,28 @@ fn keyword_and_camel_case_names_survive_a_round_trip() {
         json!({"id": "v1", "ref": "main"})
     );
 }
+
+#[test]
+fn secrets_are_masked_in_debug() {
+    let creds: CredentialsWithSecret = serde_json::from_value(json!({
+        "access_key_id": "AKIDEXAMPLE", "secret_access_key": "VERYSECRET", "creation_date": 1, "user_id": "u"
+    }))
+    .unwrap();
+    let shown = format!("{creds:?}");
+    assert!(
+        shown.contains("AKIDEXAMPLE") && !shown.contains("VERYSECRET"),
+        "{shown}"
+    );
+    let token: AuthenticationToken =
+        serde_json::from_value(json!({"token": "JWT.SECRET"})).unwrap();
+    assert!(!format!("{token:?}").contains("JWT.SECRET"));
+    let staging: StagingLocation = serde_json::from_value(
+        json!({"physical_address": "s3://b/k", "presigned_url": "https://b/k?sig=SIG"}),
+    )
+    .unwrap();
+    let shown = format!("{staging:?}");
+    assert!(
+        shown.contains("s3://b/k") && !shown.contains("sig=SIG"),
+        "{shown}"
+    );
+}

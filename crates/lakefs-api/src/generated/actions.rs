@@ -212,7 +212,7 @@ pub trait ActionsApiExt: ActionsApi + Clone + 'static {
         let api = self.clone();
         let repository = repository.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listRepositoryRuns", first, move |after| {
             let api = api.clone();
             let repository = repository.clone();
             let mut options = options.clone();
@@ -241,7 +241,7 @@ pub trait ActionsApiExt: ActionsApi + Clone + 'static {
         let repository = repository.to_owned();
         let run_id = run_id.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listRunHooks", first, move |after| {
             let api = api.clone();
             let repository = repository.clone();
             let run_id = run_id.clone();

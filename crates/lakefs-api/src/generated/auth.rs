@@ -1168,7 +1168,7 @@ pub trait AuthApiExt: AuthApi + Clone + 'static {
     ) -> futures::stream::BoxStream<'static, crate::Result<lakefs_models::UserList>> {
         let api = self.clone();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listUsers", first, move |after| {
             let api = api.clone();
             let mut options = options.clone();
             options.after = after;
@@ -1191,7 +1191,7 @@ pub trait AuthApiExt: AuthApi + Clone + 'static {
     ) -> futures::stream::BoxStream<'static, crate::Result<lakefs_models::GroupList>> {
         let api = self.clone();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listGroups", first, move |after| {
             let api = api.clone();
             let mut options = options.clone();
             options.after = after;
@@ -1214,7 +1214,7 @@ pub trait AuthApiExt: AuthApi + Clone + 'static {
     ) -> futures::stream::BoxStream<'static, crate::Result<lakefs_models::PolicyList>> {
         let api = self.clone();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listPolicies", first, move |after| {
             let api = api.clone();
             let mut options = options.clone();
             options.after = after;
@@ -1239,7 +1239,7 @@ pub trait AuthApiExt: AuthApi + Clone + 'static {
         let api = self.clone();
         let group_id = group_id.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listGroupMembers", first, move |after| {
             let api = api.clone();
             let group_id = group_id.clone();
             let mut options = options.clone();
@@ -1266,7 +1266,7 @@ pub trait AuthApiExt: AuthApi + Clone + 'static {
         let api = self.clone();
         let user_id = user_id.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listUserCredentials", first, move |after| {
             let api = api.clone();
             let user_id = user_id.clone();
             let mut options = options.clone();
@@ -1293,7 +1293,7 @@ pub trait AuthApiExt: AuthApi + Clone + 'static {
         let api = self.clone();
         let user_id = user_id.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listUserGroups", first, move |after| {
             let api = api.clone();
             let user_id = user_id.clone();
             let mut options = options.clone();
@@ -1320,7 +1320,7 @@ pub trait AuthApiExt: AuthApi + Clone + 'static {
         let api = self.clone();
         let user_id = user_id.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listUserPolicies", first, move |after| {
             let api = api.clone();
             let user_id = user_id.clone();
             let mut options = options.clone();
@@ -1348,7 +1348,7 @@ pub trait AuthApiExt: AuthApi + Clone + 'static {
         let api = self.clone();
         let user_id = user_id.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listUserExternalPrincipals", first, move |after| {
             let api = api.clone();
             let user_id = user_id.clone();
             let mut options = options.clone();
@@ -1375,7 +1375,7 @@ pub trait AuthApiExt: AuthApi + Clone + 'static {
         let api = self.clone();
         let group_id = group_id.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listGroupPolicies", first, move |after| {
             let api = api.clone();
             let group_id = group_id.clone();
             let mut options = options.clone();

@@ -394,7 +394,7 @@ pub trait BranchesApiExt: BranchesApi + Clone + 'static {
         let api = self.clone();
         let repository = repository.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listBranches", first, move |after| {
             let api = api.clone();
             let repository = repository.clone();
             let mut options = options.clone();
@@ -423,7 +423,7 @@ pub trait BranchesApiExt: BranchesApi + Clone + 'static {
         let repository = repository.to_owned();
         let branch = branch.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("diffBranch", first, move |after| {
             let api = api.clone();
             let repository = repository.clone();
             let branch = branch.clone();

@@ -578,7 +578,7 @@ pub trait ObjectsApiExt: ObjectsApi + Clone + 'static {
         let repository = repository.to_owned();
         let ref_ = ref_.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listObjects", first, move |after| {
             let api = api.clone();
             let repository = repository.clone();
             let ref_ = ref_.clone();

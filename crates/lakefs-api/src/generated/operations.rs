@@ -13,6 +13,8 @@ pub(crate) static SETUP_COMM_PREFS: OperationInfo = OperationInfo {
     needs_auth: false,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -64,6 +66,8 @@ pub(crate) static GET_SETUP_STATE: OperationInfo = OperationInfo {
     needs_auth: false,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -97,6 +101,8 @@ pub(crate) static SETUP: OperationInfo = OperationInfo {
     needs_auth: false,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -142,6 +148,8 @@ pub(crate) static GET_CURRENT_USER: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[ResponseInfo {
         status: Some(200),
@@ -161,6 +169,8 @@ pub(crate) static LOGIN: OperationInfo = OperationInfo {
     needs_auth: false,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -206,6 +216,8 @@ pub(crate) static EXTERNAL_PRINCIPAL_LOGIN: OperationInfo = OperationInfo {
     needs_auth: false,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -263,6 +275,8 @@ pub(crate) static STS_LOGIN: OperationInfo = OperationInfo {
     needs_auth: false,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -308,6 +322,8 @@ pub(crate) static GET_AUTH_CAPABILITIES: OperationInfo = OperationInfo {
     needs_auth: false,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -341,6 +357,8 @@ pub(crate) static LIST_USERS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -386,6 +404,8 @@ pub(crate) static CREATE_USER: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -437,6 +457,8 @@ pub(crate) static GET_USER: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -488,6 +510,8 @@ pub(crate) static DELETE_USER: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -539,6 +563,8 @@ pub(crate) static LIST_GROUPS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -584,6 +610,8 @@ pub(crate) static CREATE_GROUP: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -635,6 +663,8 @@ pub(crate) static GET_GROUP: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -686,6 +716,8 @@ pub(crate) static DELETE_GROUP: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -737,6 +769,8 @@ pub(crate) static LIST_POLICIES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -782,6 +816,8 @@ pub(crate) static CREATE_POLICY: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -833,6 +869,8 @@ pub(crate) static GET_POLICY: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -884,6 +922,8 @@ pub(crate) static UPDATE_POLICY: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -935,6 +975,8 @@ pub(crate) static DELETE_POLICY: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -986,6 +1028,8 @@ pub(crate) static LIST_GROUP_MEMBERS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1031,6 +1075,8 @@ pub(crate) static ADD_GROUP_MEMBERSHIP: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1082,6 +1128,8 @@ pub(crate) static DELETE_GROUP_MEMBERSHIP: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1133,6 +1181,8 @@ pub(crate) static LIST_USER_CREDENTIALS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1184,6 +1234,8 @@ pub(crate) static CREATE_CREDENTIALS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1235,6 +1287,8 @@ pub(crate) static GET_CREDENTIALS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1286,6 +1340,8 @@ pub(crate) static DELETE_CREDENTIALS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1337,6 +1393,8 @@ pub(crate) static LIST_USER_GROUPS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1388,6 +1446,8 @@ pub(crate) static LIST_USER_POLICIES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1439,6 +1499,8 @@ pub(crate) static ATTACH_POLICY_TO_USER: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1490,6 +1552,8 @@ pub(crate) static DETACH_POLICY_FROM_USER: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1541,6 +1605,8 @@ pub(crate) static CREATE_USER_EXTERNAL_PRINCIPAL: OperationInfo = OperationInfo 
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1598,6 +1664,8 @@ pub(crate) static DELETE_USER_EXTERNAL_PRINCIPAL: OperationInfo = OperationInfo 
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1649,6 +1717,8 @@ pub(crate) static LIST_USER_EXTERNAL_PRINCIPALS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1700,6 +1770,8 @@ pub(crate) static GET_EXTERNAL_PRINCIPAL: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1751,6 +1823,8 @@ pub(crate) static LIST_GROUP_POLICIES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1802,6 +1876,8 @@ pub(crate) static ATTACH_POLICY_TO_GROUP: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1853,6 +1929,8 @@ pub(crate) static DETACH_POLICY_FROM_GROUP: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1904,6 +1982,8 @@ pub(crate) static GET_GROUP_ACL: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -1955,6 +2035,8 @@ pub(crate) static SET_GROUP_ACL: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2006,6 +2088,8 @@ pub(crate) static LIST_REPOSITORIES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2051,6 +2135,8 @@ pub(crate) static CREATE_REPOSITORY: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2102,6 +2188,8 @@ pub(crate) static GET_REPOSITORY: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2153,6 +2241,8 @@ pub(crate) static DELETE_REPOSITORY: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2204,6 +2294,8 @@ pub(crate) static GET_REPOSITORY_METADATA: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2255,6 +2347,8 @@ pub(crate) static SET_REPOSITORY_METADATA: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2306,6 +2400,8 @@ pub(crate) static DELETE_REPOSITORY_METADATA: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2351,6 +2447,8 @@ pub(crate) static GET_GC_RULES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2402,6 +2500,8 @@ pub(crate) static SET_GC_RULES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2459,6 +2559,8 @@ pub(crate) static DELETE_GC_RULES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2516,6 +2618,8 @@ pub(crate) static GET_BRANCH_PROTECTION_RULES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2567,6 +2671,8 @@ pub(crate) static SET_BRANCH_PROTECTION_RULES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2630,6 +2736,8 @@ pub(crate) static DUMP_REFS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2681,6 +2789,8 @@ pub(crate) static RESTORE_REFS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2732,6 +2842,8 @@ pub(crate) static DUMP_STATUS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2783,6 +2895,8 @@ pub(crate) static DUMP_SUBMIT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2828,6 +2942,8 @@ pub(crate) static RESTORE_STATUS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2879,6 +2995,8 @@ pub(crate) static RESTORE_SUBMIT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2930,6 +3048,8 @@ pub(crate) static LIST_TAGS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -2981,6 +3101,8 @@ pub(crate) static CREATE_TAG: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3044,6 +3166,8 @@ pub(crate) static GET_TAG: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3095,6 +3219,8 @@ pub(crate) static DELETE_TAG: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3152,6 +3278,8 @@ pub(crate) static LIST_BRANCHES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3203,6 +3331,8 @@ pub(crate) static CREATE_BRANCH: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "text/html, text/plain, application/json",
     responses: &[
         ResponseInfo {
@@ -3266,6 +3396,8 @@ pub(crate) static LOG_COMMITS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3317,6 +3449,8 @@ pub(crate) static COMMIT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3386,6 +3520,8 @@ pub(crate) static CREATE_COMMIT_RECORD: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3443,6 +3579,8 @@ pub(crate) static GET_BRANCH: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3494,6 +3632,8 @@ pub(crate) static RESET_BRANCH: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3551,6 +3691,8 @@ pub(crate) static DELETE_BRANCH: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3608,6 +3750,8 @@ pub(crate) static HARD_RESET_BRANCH: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3665,6 +3809,8 @@ pub(crate) static REVERT_BRANCH: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3728,6 +3874,8 @@ pub(crate) static CHERRY_PICK: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3791,6 +3939,8 @@ pub(crate) static FIND_MERGE_BASE: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3842,6 +3992,8 @@ pub(crate) static MERGE_INTO_BRANCH: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3911,6 +4063,8 @@ pub(crate) static DIFF_BRANCH: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -3962,6 +4116,8 @@ pub(crate) static DIFF_REFS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4013,6 +4169,8 @@ pub(crate) static GET_COMMIT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4064,6 +4222,8 @@ pub(crate) static GET_OBJECT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: true,
     accept: "application/octet-stream, */*",
     responses: &[
         ResponseInfo {
@@ -4145,6 +4305,8 @@ pub(crate) static HEAD_OBJECT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "*/*",
     responses: &[
         ResponseInfo {
@@ -4214,6 +4376,8 @@ pub(crate) static CREATE_PRESIGN_MULTIPART_UPLOAD: OperationInfo = OperationInfo
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4265,6 +4429,8 @@ pub(crate) static COMPLETE_PRESIGN_MULTIPART_UPLOAD: OperationInfo = OperationIn
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4322,6 +4488,8 @@ pub(crate) static ABORT_PRESIGN_MULTIPART_UPLOAD: OperationInfo = OperationInfo 
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4373,6 +4541,8 @@ pub(crate) static UPLOAD_PART: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4424,6 +4594,8 @@ pub(crate) static UPLOAD_PART_COPY: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4475,6 +4647,8 @@ pub(crate) static GET_PHYSICAL_ADDRESS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4526,6 +4700,8 @@ pub(crate) static LINK_PHYSICAL_ADDRESS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4601,6 +4777,8 @@ pub(crate) static IMPORT_STATUS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4652,6 +4830,8 @@ pub(crate) static IMPORT_START: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4709,6 +4889,8 @@ pub(crate) static IMPORT_CANCEL: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4772,6 +4954,8 @@ pub(crate) static UPLOAD_OBJECT_PREFLIGHT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4829,6 +5013,8 @@ pub(crate) static STAGE_OBJECT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: true,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4886,6 +5072,8 @@ pub(crate) static UPLOAD_OBJECT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: true,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -4955,6 +5143,8 @@ pub(crate) static DELETE_OBJECT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5012,6 +5202,8 @@ pub(crate) static DELETE_OBJECTS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5069,6 +5261,8 @@ pub(crate) static COPY_OBJECT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5126,6 +5320,8 @@ pub(crate) static STAT_OBJECT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5183,6 +5379,8 @@ pub(crate) static UPDATE_OBJECT_USER_METADATA: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5234,6 +5432,8 @@ pub(crate) static GET_UNDERLYING_PROPERTIES: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5285,6 +5485,8 @@ pub(crate) static LIST_OBJECTS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5336,6 +5538,8 @@ pub(crate) static CREATE_SYMLINK_FILE: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5387,6 +5591,8 @@ pub(crate) static LIST_REPOSITORY_RUNS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5438,6 +5644,8 @@ pub(crate) static GET_RUN: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5489,6 +5697,8 @@ pub(crate) static LIST_RUN_HOOKS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5540,6 +5750,8 @@ pub(crate) static GET_RUN_HOOK_OUTPUT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: true,
     accept: "application/octet-stream, */*",
     responses: &[
         ResponseInfo {
@@ -5591,6 +5803,8 @@ pub(crate) static GET_METADATA_OBJECT: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: true,
     accept: "application/octet-stream, */*",
     responses: &[
         ResponseInfo {
@@ -5648,6 +5862,8 @@ pub(crate) static GET_META_RANGE: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5699,6 +5915,8 @@ pub(crate) static GET_RANGE: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5750,6 +5968,8 @@ pub(crate) static SET_GARBAGE_COLLECTION_RULES_PREFLIGHT: OperationInfo = Operat
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5801,6 +6021,8 @@ pub(crate) static INTERNAL_GET_GARBAGE_COLLECTION_RULES: OperationInfo = Operati
     needs_auth: true,
     paginated: false,
     deprecated: true,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5852,6 +6074,8 @@ pub(crate) static INTERNAL_SET_GARBAGE_COLLECTION_RULES: OperationInfo = Operati
     needs_auth: true,
     paginated: false,
     deprecated: true,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5903,6 +6127,8 @@ pub(crate) static INTERNAL_DELETE_GARBAGE_COLLECTION_RULES: OperationInfo = Oper
     needs_auth: true,
     paginated: false,
     deprecated: true,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -5954,6 +6180,8 @@ pub(crate) static PREPARE_GARBAGE_COLLECTION_COMMITS: OperationInfo = OperationI
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6011,6 +6239,8 @@ pub(crate) static PREPARE_GARBAGE_COLLECTION_COMMITS_ASYNC: OperationInfo = Oper
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6068,6 +6298,8 @@ pub(crate) static PREPARE_GARBAGE_COLLECTION_COMMITS_STATUS: OperationInfo = Ope
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6125,6 +6357,8 @@ pub(crate) static PREPARE_GARBAGE_COLLECTION_UNCOMMITTED: OperationInfo = Operat
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6182,6 +6416,8 @@ pub(crate) static CREATE_BRANCH_PROTECTION_RULE_PREFLIGHT: OperationInfo = Opera
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6239,6 +6475,8 @@ pub(crate) static INTERNAL_GET_BRANCH_PROTECTION_RULES: OperationInfo = Operatio
     needs_auth: true,
     paginated: false,
     deprecated: true,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6290,6 +6528,8 @@ pub(crate) static INTERNAL_CREATE_BRANCH_PROTECTION_RULE: OperationInfo = Operat
     needs_auth: true,
     paginated: false,
     deprecated: true,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6341,6 +6581,8 @@ pub(crate) static INTERNAL_DELETE_BRANCH_PROTECTION_RULE: OperationInfo = Operat
     needs_auth: true,
     paginated: false,
     deprecated: true,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6392,6 +6634,8 @@ pub(crate) static LIST_PULL_REQUESTS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: true,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6443,6 +6687,8 @@ pub(crate) static CREATE_PULL_REQUEST: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6506,6 +6752,8 @@ pub(crate) static GET_PULL_REQUEST: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6557,6 +6805,8 @@ pub(crate) static UPDATE_PULL_REQUEST: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6614,6 +6864,8 @@ pub(crate) static MERGE_PULL_REQUEST: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6683,6 +6935,8 @@ pub(crate) static HEALTH_CHECK: OperationInfo = OperationInfo {
     needs_auth: false,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[ResponseInfo {
         status: Some(204),
@@ -6702,6 +6956,8 @@ pub(crate) static GET_CONFIG: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6729,6 +6985,8 @@ pub(crate) static GET_LAKE_FS_VERSION: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: true,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6756,6 +7014,8 @@ pub(crate) static GET_STORAGE_CONFIG: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: true,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6783,6 +7043,8 @@ pub(crate) static GET_GARBAGE_COLLECTION_CONFIG: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6810,6 +7072,8 @@ pub(crate) static POST_STATS_EVENTS: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: false,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6855,6 +7119,8 @@ pub(crate) static GET_USAGE_REPORT_SUMMARY: OperationInfo = OperationInfo {
     needs_auth: true,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {
@@ -6900,6 +7166,8 @@ pub(crate) static OAUTH_CALLBACK: OperationInfo = OperationInfo {
     needs_auth: false,
     paginated: false,
     deprecated: false,
+    idempotent: true,
+    streaming: false,
     accept: "application/json",
     responses: &[
         ResponseInfo {

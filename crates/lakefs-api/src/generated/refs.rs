@@ -252,7 +252,7 @@ pub trait RefsApiExt: RefsApi + Clone + 'static {
         let repository = repository.to_owned();
         let ref_ = ref_.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("logCommits", first, move |after| {
             let api = api.clone();
             let repository = repository.clone();
             let ref_ = ref_.clone();
@@ -285,7 +285,7 @@ pub trait RefsApiExt: RefsApi + Clone + 'static {
         let left_ref = left_ref.to_owned();
         let right_ref = right_ref.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("diffRefs", first, move |after| {
             let api = api.clone();
             let repository = repository.clone();
             let left_ref = left_ref.clone();

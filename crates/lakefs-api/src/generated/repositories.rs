@@ -537,7 +537,7 @@ pub trait RepositoriesApiExt: RepositoriesApi + Clone + 'static {
     ) -> futures::stream::BoxStream<'static, crate::Result<lakefs_models::RepositoryList>> {
         let api = self.clone();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listRepositories", first, move |after| {
             let api = api.clone();
             let mut options = options.clone();
             options.after = after;

@@ -185,7 +185,7 @@ pub trait TagsApiExt: TagsApi + Clone + 'static {
         let api = self.clone();
         let repository = repository.to_owned();
         let first = options.after.clone();
-        crate::pagination::pages(first, move |after| {
+        crate::pagination::pages("listTags", first, move |after| {
             let api = api.clone();
             let repository = repository.clone();
             let mut options = options.clone();

@@ -2271,7 +2271,7 @@ impl SetupState {
 /// An access key id and secret chosen in advance for the first admin user, handy for automated tests.
 ///
 /// Spec schema: `AccessKeyCredentials`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AccessKeyCredentials {
     /// Access key id to give the admin user.
@@ -2293,6 +2293,16 @@ impl AccessKeyCredentials {
             access_key_id: access_key_id.into(),
             secret_access_key: secret_access_key.into(),
         }
+    }
+}
+
+impl std::fmt::Debug for AccessKeyCredentials {
+    /// Prints every field but the secret ones, shown as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKeyCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .finish()
     }
 }
 
@@ -2552,7 +2562,7 @@ impl CredentialsList {
 /// A newly created access key together with its secret. The secret is shown only here, so store it right away.
 ///
 /// Spec schema: `CredentialsWithSecret`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CredentialsWithSecret {
     /// The access key id, sent as the username of HTTP basic authentication.
@@ -2584,6 +2594,17 @@ impl CredentialsWithSecret {
             secret_access_key: secret_access_key.into(),
             creation_date: creation_date.into(),
         }
+    }
+}
+
+impl std::fmt::Debug for CredentialsWithSecret {
+    /// Prints every field but the secret ones, shown as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsWithSecret")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .field("creation_date", &self.creation_date)
+            .finish()
     }
 }
 
@@ -2736,7 +2757,7 @@ impl UserList {
 /// Body of `login`: an access key pair.
 ///
 /// Spec schema: `LoginInformation`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LoginInformation {
     /// The access key id.
@@ -2758,6 +2779,16 @@ impl LoginInformation {
             access_key_id: access_key_id.into(),
             secret_access_key: secret_access_key.into(),
         }
+    }
+}
+
+impl std::fmt::Debug for LoginInformation {
+    /// Prints every field but the secret ones, shown as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginInformation")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .finish()
     }
 }
 
@@ -2802,7 +2833,7 @@ impl ExternalLoginInformation {
 /// Body of `stsLogin`: the outcome of an OpenID Connect authorization.
 ///
 /// Spec schema: `StsAuthRequest`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StsAuthRequest {
     /// Authorization code issued by the identity provider.
@@ -2849,10 +2880,22 @@ impl StsAuthRequest {
     }
 }
 
+impl std::fmt::Debug for StsAuthRequest {
+    /// Prints every field but the secret ones, shown as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StsAuthRequest")
+            .field("code", &"***")
+            .field("state", &self.state)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("ttl_seconds", &self.ttl_seconds)
+            .finish()
+    }
+}
+
 /// A bearer token for authenticating later requests, with its expiry; refresh it before it expires.
 ///
 /// Spec schema: `AuthenticationToken`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthenticationToken {
     /// The JWT, sent as `Authorization: Bearer <token>`.
@@ -2880,6 +2923,16 @@ impl AuthenticationToken {
     pub fn with_token_expiration(mut self, value: impl Into<i64>) -> Self {
         self.token_expiration = Some(value.into());
         self
+    }
+}
+
+impl std::fmt::Debug for AuthenticationToken {
+    /// Prints every field but the secret ones, shown as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthenticationToken")
+            .field("token", &"***")
+            .field("token_expiration", &self.token_expiration)
+            .finish()
     }
 }
 
@@ -3668,7 +3721,7 @@ impl HookRunList {
 /// Where to write an object's data before linking it with `linkPhysicalAddress`. Also the body of a 409 answer from `linkPhysicalAddress` and `completePresignMultipartUpload`.
 ///
 /// Spec schema: `StagingLocation`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct StagingLocation {
     /// Object-store address reserved for the data; send it back unchanged when linking.
@@ -3712,6 +3765,17 @@ impl StagingLocation {
     pub fn with_presigned_url_expiry(mut self, value: impl Into<i64>) -> Self {
         self.presigned_url_expiry = Some(value.into());
         self
+    }
+}
+
+impl std::fmt::Debug for StagingLocation {
+    /// Prints every field but the secret ones, shown as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StagingLocation")
+            .field("physical_address", &self.physical_address)
+            .field("presigned_url", &"***")
+            .field("presigned_url_expiry", &self.presigned_url_expiry)
+            .finish()
     }
 }
 
@@ -4448,7 +4512,7 @@ impl StatsEventsList {
 /// Answer of `createPresignMultipartUpload`: the handle of a new multipart upload.
 ///
 /// Spec schema: `PresignMultipartUpload`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PresignMultipartUpload {
     /// Id of the upload, for the other multipart calls.
@@ -4482,6 +4546,17 @@ impl PresignMultipartUpload {
     pub fn with_presigned_urls(mut self, value: impl Into<Vec<String>>) -> Self {
         self.presigned_urls = Some(value.into());
         self
+    }
+}
+
+impl std::fmt::Debug for PresignMultipartUpload {
+    /// Prints every field but the secret ones, shown as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PresignMultipartUpload")
+            .field("upload_id", &self.upload_id)
+            .field("physical_address", &self.physical_address)
+            .field("presigned_urls", &"***")
+            .finish()
     }
 }
 
@@ -4623,7 +4698,7 @@ impl UploadPartCopyFrom {
 /// Answer of `uploadPart`.
 ///
 /// Spec schema: `UploadTo`.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UploadTo {
     /// URL to PUT the part's bytes to, without lakeFS credentials.
@@ -4639,6 +4714,15 @@ impl UploadTo {
         Self {
             presigned_url: presigned_url.into(),
         }
+    }
+}
+
+impl std::fmt::Debug for UploadTo {
+    /// Prints every field but the secret ones, shown as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadTo")
+            .field("presigned_url", &"***")
+            .finish()
     }
 }
 

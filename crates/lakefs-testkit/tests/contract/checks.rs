@@ -7,9 +7,6 @@ use lakefs_testkit::prism::{Mode, Prism};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The `Accept` the SDK sends for byte answers, which it reads after following redirects.
-const BYTES_ACCEPT: &str = "application/octet-stream, */*";
-
 /// One Prism server (behind the relay that records what it says), and a client per
 /// `Prefer` code.
 #[derive(Debug)]
@@ -239,7 +236,7 @@ fn success_plan(mode: &Mode, op: &OperationInfo, tally: &mut Tally) -> Vec<(Args
     let mut plan = vec![(Args::All, None), (Args::Required, None)];
     for r in op.responses {
         match r.status {
-            Some(code @ 300..=399) if code != 304 && op.accept == BYTES_ACCEPT => {
+            Some(code @ 300..=399) if code != 304 && op.streaming => {
                 tally.skipped.push(format!(
                     "{} {code}: the SDK follows it to the object store, and Prism's Location \
                      is no URL",
