@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use lakefs_blocking::{
-    BranchesApi, CommitsApi, Error, ErrorKind, ObjectsApi, RepositoriesApi, UploadBody,
-    UploadObjectOptions, models,
+    BranchesApi, CommitsApi, Error, ErrorKind, ObjectsApi, ObjectsApiExt, RepositoriesApi,
+    UploadBody, UploadObjectOptions, models,
 };
 use lakefs_examples::{connect_blocking, storage_namespace};
 

@@ -3,7 +3,7 @@
 
 use crate::docs::{Docs, doc_comment};
 use crate::gen_api::{
-    TestedClient, answer, has_options, model_ty, operation_tests, options_name, required_args,
+    TestedClient, answer, has_options, operation_tests, options_name, required_args,
     signature_args, trait_name,
 };
 use crate::model::{Api, Body, BodyKind, Operation};
@@ -124,33 +124,85 @@ fn group_file(group: &str, ops: &[&Operation], docs: &Docs) -> String {
     }
     s += "}\n\n";
 
-    let paged: Vec<&&Operation> = ops.iter().filter(|o| o.page_item.is_some()).collect();
-    if !paged.is_empty() {
-        s += "impl crate::LakeFsClient {\n";
-        for op in paged {
-            let item = sync_ty(&model_ty(
-                op.page_item.as_ref().unwrap_or(&crate::model::Ty::Json),
-            ));
-            let page = sync_ty(&answer(op).rust_type);
-            let args: Vec<String> = required_args(op)
+    for wrapper in ["std::sync::Arc<T>", "Box<T>"] {
+        let _ = writeln!(
+            s,
+            "#[allow(deprecated)]\nimpl<T: {name} + ?Sized> {name} for {wrapper} {{"
+        );
+        for op in ops {
+            let names: Vec<String> = required_args(op)
                 .into_iter()
                 .map(|(n, _)| n)
+                .chain(has_options(op).then(|| "options".to_string()))
+                .collect();
+            let _ = writeln!(
+                s,
+                "fn {0}(&self, {1}) -> lakefs_api::Result<{2}> {{ (**self).{0}({3}) }}",
+                op.rust_name,
+                sync_ty(&signature_args(op)),
+                sync_ty(&answer(op).rust_type),
+                names.join(", ")
+            );
+        }
+        s += "}\n\n";
+    }
+
+    let paged: Vec<&&Operation> = ops.iter().filter(|o| o.page_item.is_some()).collect();
+    if !paged.is_empty() {
+        s += &doc_comment(&format!(
+            "Iterators over the paginated lists of [`{name}`]: `*_pages` yields whole pages, `*_iter` \
+             yields items; nothing is sent before the first `next`, and they end after the first error. \
+             Implemented for every `{name}`, mocks included."
+        ));
+        let _ = writeln!(s, "pub trait {name}Ext: {name} {{");
+        for op in paged {
+            let page = sync_ty(&answer(op).rust_type);
+            let required = required_args(op);
+            let owned: String = required
+                .iter()
+                .map(|(n, t)| {
+                    if t.starts_with('&') {
+                        format!("let {n} = {n}.to_owned();\n")
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
+            let call_args: Vec<String> = required
+                .iter()
+                .map(|(n, t)| {
+                    if t.starts_with('&') {
+                        format!("&{n}")
+                    } else {
+                        format!("{n}.clone()")
+                    }
+                })
+                .chain(std::iter::once("options".to_string()))
+                .collect();
+            let fwd: Vec<String> = required
+                .iter()
+                .map(|(n, _)| n.clone())
                 .chain(std::iter::once("options".into()))
                 .collect();
             let _ = writeln!(
                 s,
-                "/// Every page of `{n}`, fetched lazily from `options.after` on (`options.amount` is the page size).\n\
-                 pub fn {n}_pages(&self, {sig}) -> crate::Pages<{page}> {{\n\
-                 crate::Pages::new(self.clone(), lakefs_api::{name}Ext::{n}_pages(self.async_client(), {args}))\n}}\n\n\
-                 /// Every item of `{n}`, page after page, without keeping pages.\n\
-                 pub fn {n}_iter(&self, {sig}) -> crate::Items<{item}> {{\n\
-                 crate::Items::new(self.clone(), lakefs_api::{name}Ext::{n}_stream(self.async_client(), {args}))\n}}\n",
+                "/// Every page of [`{name}::{n}`], fetched lazily from `options.after` on (`options.amount` is the page size).\n\
+                 fn {n}_pages(&self, {sig}) -> crate::Pages<'_, {page}> {{\n\
+                 {owned}let first = options.after.clone();\n\
+                 crate::Pages::new({id:?}, first, move |after| {{\n\
+                 let mut options = options.clone();\noptions.after = after;\n\
+                 self.{n}({call_args})\n}})\n}}\n\n\
+                 /// Every item of [`{name}::{n}`], page after page, without keeping pages.\n\
+                 fn {n}_iter(&self, {sig}) -> crate::Items<'_, {page}> {{\n\
+                 crate::Items::new(self.{n}_pages({fwd}))\n}}\n",
                 n = op.rust_name,
+                id = op.id,
                 sig = sync_ty(&signature_args(op)),
-                args = args.join(", "),
+                call_args = call_args.join(", "),
+                fwd = fwd.join(", "),
             );
         }
-        s += "}\n";
+        let _ = writeln!(s, "}}\n\nimpl<T: {name} + ?Sized> {name}Ext for T {{}}\n");
     }
     s
 }

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
-use lakefs_models::Paginated;
+use lakefs_models::{Paginated, Pagination};
 use std::collections::HashSet;
 use std::future::Future;
 
@@ -36,12 +36,6 @@ where
     F: FnMut(Option<String>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<P>> + Send + 'static,
 {
-    let broken = move |message: String| Error::Decode {
-        operation,
-        status: 200,
-        message,
-        request_id: None,
-    };
     let start = State::Next {
         fetch,
         after: first_after,
@@ -58,27 +52,14 @@ where
             } => match fetch(after.clone()).await {
                 Err(e) => Some((Err(e), State::Done)),
                 Ok(page) => {
-                    let pagination = page.pagination();
-                    let cursor = pagination.next_offset.clone();
-                    if let Some(after) = after {
-                        seen.insert(after);
-                    }
-                    let next = if !pagination.has_more {
-                        State::Done
-                    } else if cursor.is_empty() {
-                        State::Failed(broken(
-                            "the server said has_more but gave no next_offset".into(),
-                        ))
-                    } else if seen.contains(&cursor) {
-                        State::Failed(broken(format!(
-                            "the server sent the cursor {cursor:?} again; stopping instead of looping"
-                        )))
-                    } else {
-                        State::Next {
+                    let next = match next_cursor(operation, page.pagination(), after, &mut seen) {
+                        Ok(None) => State::Done,
+                        Ok(Some(cursor)) => State::Next {
                             fetch,
                             after: Some(cursor),
                             seen,
-                        }
+                        },
+                        Err(e) => State::Failed(e),
                     };
                     Some((Ok(page), next))
                 }
@@ -86,6 +67,41 @@ where
         }
     })
     .boxed()
+}
+
+/// What follows a page of `operation` fetched with cursor `after`: `Ok(None)` at the end,
+/// `Ok(Some(cursor))` for the next page, or an error when `has_more` comes with an empty
+/// cursor or one already followed (`seen` keeps them). Shared by every paginator (the async
+/// streams here and the blocking iterators).
+pub fn next_cursor(
+    operation: &'static str,
+    pagination: &Pagination,
+    after: Option<String>,
+    seen: &mut HashSet<String>,
+) -> Result<Option<String>> {
+    if let Some(after) = after {
+        seen.insert(after);
+    }
+    let broken = |message: String| Error::Decode {
+        operation,
+        status: 200,
+        message,
+        request_id: None,
+    };
+    let cursor = &pagination.next_offset;
+    if !pagination.has_more {
+        Ok(None)
+    } else if cursor.is_empty() {
+        Err(broken(
+            "the server said has_more but gave no next_offset".into(),
+        ))
+    } else if seen.contains(cursor) {
+        Err(broken(format!(
+            "the server sent the cursor {cursor:?} again; stopping instead of looping"
+        )))
+    } else {
+        Ok(Some(cursor.clone()))
+    }
 }
 
 /// Flattens a stream of pages into a stream of their items; pages are not accumulated.

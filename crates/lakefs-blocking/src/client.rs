@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// code).
 ///
 /// ```no_run
-/// use lakefs_blocking::{BranchesApi, LakeFsClient, models};
+/// use lakefs_blocking::{BranchesApi, LakeFsClient, RepositoriesApiExt, models};
 ///
 /// # fn run() -> lakefs_blocking::Result<()> {
 /// let client = LakeFsClient::from_env()?;

@@ -1,51 +1,105 @@
-//! Lazy iterators over paginated lists.
+//! Lazy iterators over paginated lists, driven by the blocking traits themselves, so that
+//! they work on any implementation (the client, an `Arc<dyn ...>`, a mock).
 
-use crate::LakeFsClient;
-use futures::StreamExt;
-use futures::stream::BoxStream;
-use lakefs_api::Result;
+use lakefs_api::models::Paginated;
+use lakefs_api::pagination::next_cursor;
+use lakefs_api::{Error, Result};
+use std::collections::HashSet;
 
-/// A lazy iterator over a stream of the async client, driven by the blocking client's
-/// runtime. It sends nothing until `next` is called and ends after the first error.
-pub struct StreamIter<T> {
-    client: LakeFsClient,
-    stream: Option<BoxStream<'static, Result<T>>>,
+/// The pages of a paginated list, fetched one `next` at a time (nothing is sent before).
+/// Ends after the first error; a page that says `has_more` with an empty or already followed
+/// cursor ends it with an error instead of looping.
+pub struct Pages<'a, P> {
+    operation: &'static str,
+    fetch: Box<dyn FnMut(Option<String>) -> Result<P> + 'a>,
+    /// The cursor of the next page; `None` once finished.
+    next: Option<Option<String>>,
+    seen: HashSet<String>,
+    failed: Option<Error>,
 }
 
-impl<T> std::fmt::Debug for StreamIter<T> {
+impl<P> std::fmt::Debug for Pages<'_, P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamIter")
-            .field("finished", &self.stream.is_none())
-            .finish()
+        f.debug_struct("Pages")
+            .field("operation", &self.operation)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
     }
 }
 
-/// The pages of a paginated list.
-pub type Pages<P> = StreamIter<P>;
-/// The items of a paginated list, page after page.
-pub type Items<T> = StreamIter<T>;
-
-impl<T: Send> StreamIter<T> {
-    pub(crate) fn new(client: LakeFsClient, stream: BoxStream<'static, Result<T>>) -> Self {
-        StreamIter {
-            client,
-            stream: Some(stream),
+impl<'a, P: Paginated> Pages<'a, P> {
+    /// Pages of `operation`, from cursor `first_after` on; `fetch(after)` gets one page.
+    pub fn new(
+        operation: &'static str,
+        first_after: Option<String>,
+        fetch: impl FnMut(Option<String>) -> Result<P> + 'a,
+    ) -> Self {
+        Pages {
+            operation,
+            fetch: Box::new(fetch),
+            next: Some(first_after),
+            seen: HashSet::new(),
+            failed: None,
         }
     }
 }
 
-impl<T: Send> Iterator for StreamIter<T> {
-    type Item = Result<T>;
+impl<P: Paginated> Iterator for Pages<'_, P> {
+    type Item = Result<P>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let stream = self.stream.as_mut()?;
-        let item = match self.client.block_on(stream.next()) {
-            Ok(item) => item,
-            Err(e) => Some(Err(e)),
-        };
-        if !matches!(item, Some(Ok(_))) {
-            self.stream = None;
+        if let Some(error) = self.failed.take() {
+            return Some(Err(error));
         }
-        item
+        let after = self.next.take()?;
+        let page = match (self.fetch)(after.clone()) {
+            Ok(page) => page,
+            Err(error) => return Some(Err(error)),
+        };
+        match next_cursor(self.operation, page.pagination(), after, &mut self.seen) {
+            Ok(cursor) => self.next = cursor.map(Some),
+            Err(error) => self.failed = Some(error),
+        }
+        Some(Ok(page))
+    }
+}
+
+/// The items of a paginated list, page after page; only the current page is kept.
+pub struct Items<'a, P: Paginated> {
+    pages: Pages<'a, P>,
+    current: std::vec::IntoIter<P::Item>,
+}
+
+impl<P: Paginated> std::fmt::Debug for Items<'_, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Items")
+            .field("pages", &self.pages)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, P: Paginated> Items<'a, P> {
+    /// The items of these pages.
+    pub fn new(pages: Pages<'a, P>) -> Self {
+        Items {
+            pages,
+            current: Vec::new().into_iter(),
+        }
+    }
+}
+
+impl<P: Paginated> Iterator for Items<'_, P> {
+    type Item = Result<P::Item>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.current.next() {
+                return Some(Ok(item));
+            }
+            match self.pages.next()? {
+                Ok(page) => self.current = page.into_results().into_iter(),
+                Err(error) => return Some(Err(error)),
+            }
+        }
     }
 }

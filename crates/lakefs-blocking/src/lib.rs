@@ -2,14 +2,15 @@
 //!
 //! The same 134 operations as `lakefs-api`, with the same names, arguments and answers, grouped
 //! in the same traits ([`RepositoriesApi`], [`BranchesApi`], [`ObjectsApi`], ...) but
-//! synchronous. Lists come as lazy iterators (`list_repositories_iter`, `*_pages`), downloads
+//! synchronous. Lists come as lazy iterators (`list_repositories_iter`, `*_pages`, from the
+//! `*ApiExt` traits, so they work on mocks too), downloads
 //! as `std::io::Read` ([`ObjectReader`]), uploads from bytes, any `Read` or a file
 //! ([`UploadBody`]). No tokio in your code: the client owns its runtime.
 //!
 //! Depending on this crate alone is enough: it re-exports the models, errors and settings.
 //!
 //! ```no_run
-//! use lakefs_blocking::{BranchesApi, CommitsApi, LakeFsClient, ObjectsApi, UploadBody, models};
+//! use lakefs_blocking::{BranchesApi, CommitsApi, LakeFsClient, ObjectsApi, ObjectsApiExt, UploadBody, models};
 //!
 //! # fn run() -> lakefs_blocking::Result<()> {
 //! let client = LakeFsClient::from_env()?;
@@ -35,7 +36,7 @@ mod iter;
 pub use client::LakeFsClient;
 pub use generated::*;
 pub use io::{BodyReader, ObjectReader, UploadBody};
-pub use iter::{Items, Pages, StreamIter};
+pub use iter::{Items, Pages};
 
 // Everything else a synchronous user needs, without depending on lakefs-api directly.
 pub use lakefs_api::{

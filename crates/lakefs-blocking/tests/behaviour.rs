@@ -265,3 +265,30 @@ fn mount_from_async(server: &MockThread, mock: Mock) {
         scope.spawn(|| mount(server, mock)).join().unwrap();
     });
 }
+
+#[test]
+fn iterators_work_through_dyn_traits() {
+    let server = mock_server();
+    mount(
+        &server,
+        Mock::given(method("GET"))
+            .and(path("/api/v1/repositories"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(repository_page(
+                &["x", "y"],
+                false,
+                "",
+            ))),
+    );
+    let api: Box<dyn RepositoriesApi> = Box::new(client(&server));
+    let ids: Vec<String> = api
+        .list_repositories_iter(Default::default())
+        .map(|r| r.map(|repository| repository.id))
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(ids, ["x", "y"]);
+    let shared: std::sync::Arc<dyn RepositoriesApi> = std::sync::Arc::new(client(&server));
+    assert_eq!(
+        shared.list_repositories_pages(Default::default()).count(),
+        1
+    );
+}

@@ -98,72 +98,126 @@ impl ActionsApi for crate::LakeFsClient {
     }
 }
 
-impl crate::LakeFsClient {
-    /// Every page of `list_repository_runs`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_repository_runs_pages(
+#[allow(deprecated)]
+impl<T: ActionsApi + ?Sized> ActionsApi for std::sync::Arc<T> {
+    fn list_repository_runs(
         &self,
         repository: &str,
         options: lakefs_api::ListRepositoryRunsOptions,
-    ) -> crate::Pages<lakefs_api::models::ActionRunList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::ActionsApiExt::list_repository_runs_pages(
-                self.async_client(),
-                repository,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::ActionRunList> {
+        (**self).list_repository_runs(repository, options)
     }
-
-    /// Every item of `list_repository_runs`, page after page, without keeping pages.
-    pub fn list_repository_runs_iter(
+    fn get_run(
         &self,
         repository: &str,
-        options: lakefs_api::ListRepositoryRunsOptions,
-    ) -> crate::Items<lakefs_api::models::ActionRun> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::ActionsApiExt::list_repository_runs_stream(
-                self.async_client(),
-                repository,
-                options,
-            ),
-        )
+        run_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::ActionRun> {
+        (**self).get_run(repository, run_id)
     }
-
-    /// Every page of `list_run_hooks`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_run_hooks_pages(
+    fn list_run_hooks(
         &self,
         repository: &str,
         run_id: &str,
         options: lakefs_api::ListRunHooksOptions,
-    ) -> crate::Pages<lakefs_api::models::HookRunList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::ActionsApiExt::list_run_hooks_pages(
-                self.async_client(),
-                repository,
-                run_id,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::HookRunList> {
+        (**self).list_run_hooks(repository, run_id, options)
     }
-
-    /// Every item of `list_run_hooks`, page after page, without keeping pages.
-    pub fn list_run_hooks_iter(
+    fn get_run_hook_output(
         &self,
         repository: &str,
         run_id: &str,
-        options: lakefs_api::ListRunHooksOptions,
-    ) -> crate::Items<lakefs_api::models::HookRun> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::ActionsApiExt::list_run_hooks_stream(
-                self.async_client(),
-                repository,
-                run_id,
-                options,
-            ),
-        )
+        hook_run_id: &str,
+    ) -> lakefs_api::Result<crate::BodyReader> {
+        (**self).get_run_hook_output(repository, run_id, hook_run_id)
     }
 }
+
+#[allow(deprecated)]
+impl<T: ActionsApi + ?Sized> ActionsApi for Box<T> {
+    fn list_repository_runs(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListRepositoryRunsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ActionRunList> {
+        (**self).list_repository_runs(repository, options)
+    }
+    fn get_run(
+        &self,
+        repository: &str,
+        run_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::ActionRun> {
+        (**self).get_run(repository, run_id)
+    }
+    fn list_run_hooks(
+        &self,
+        repository: &str,
+        run_id: &str,
+        options: lakefs_api::ListRunHooksOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::HookRunList> {
+        (**self).list_run_hooks(repository, run_id, options)
+    }
+    fn get_run_hook_output(
+        &self,
+        repository: &str,
+        run_id: &str,
+        hook_run_id: &str,
+    ) -> lakefs_api::Result<crate::BodyReader> {
+        (**self).get_run_hook_output(repository, run_id, hook_run_id)
+    }
+}
+
+/// Iterators over the paginated lists of [`ActionsApi`]: `*_pages` yields whole pages, `*_iter` yields items; nothing is sent before the first `next`, and they end after the first error. Implemented for every `ActionsApi`, mocks included.
+pub trait ActionsApiExt: ActionsApi {
+    /// Every page of [`ActionsApi::list_repository_runs`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_repository_runs_pages(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListRepositoryRunsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::ActionRunList> {
+        let repository = repository.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listRepositoryRuns", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_repository_runs(&repository, options)
+        })
+    }
+
+    /// Every item of [`ActionsApi::list_repository_runs`], page after page, without keeping pages.
+    fn list_repository_runs_iter(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListRepositoryRunsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::ActionRunList> {
+        crate::Items::new(self.list_repository_runs_pages(repository, options))
+    }
+
+    /// Every page of [`ActionsApi::list_run_hooks`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_run_hooks_pages(
+        &self,
+        repository: &str,
+        run_id: &str,
+        options: lakefs_api::ListRunHooksOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::HookRunList> {
+        let repository = repository.to_owned();
+        let run_id = run_id.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listRunHooks", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_run_hooks(&repository, &run_id, options)
+        })
+    }
+
+    /// Every item of [`ActionsApi::list_run_hooks`], page after page, without keeping pages.
+    fn list_run_hooks_iter(
+        &self,
+        repository: &str,
+        run_id: &str,
+        options: lakefs_api::ListRunHooksOptions,
+    ) -> crate::Items<'_, lakefs_api::models::HookRunList> {
+        crate::Items::new(self.list_run_hooks_pages(repository, run_id, options))
+    }
+}
+
+impl<T: ActionsApi + ?Sized> ActionsApiExt for T {}

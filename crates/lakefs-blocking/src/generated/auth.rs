@@ -590,250 +590,582 @@ impl AuthApi for crate::LakeFsClient {
     }
 }
 
-impl crate::LakeFsClient {
-    /// Every page of `list_users`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_users_pages(
+#[allow(deprecated)]
+impl<T: AuthApi + ?Sized> AuthApi for std::sync::Arc<T> {
+    fn get_current_user(&self) -> lakefs_api::Result<lakefs_api::models::CurrentUser> {
+        (**self).get_current_user()
+    }
+    fn login(
+        &self,
+        options: lakefs_api::LoginOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::AuthenticationToken> {
+        (**self).login(options)
+    }
+    fn list_users(
         &self,
         options: lakefs_api::ListUsersOptions,
-    ) -> crate::Pages<lakefs_api::models::UserList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_users_pages(self.async_client(), options),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::UserList> {
+        (**self).list_users(options)
     }
-
-    /// Every item of `list_users`, page after page, without keeping pages.
-    pub fn list_users_iter(
+    fn create_user(
         &self,
-        options: lakefs_api::ListUsersOptions,
-    ) -> crate::Items<lakefs_api::models::User> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_users_stream(self.async_client(), options),
-        )
+        options: lakefs_api::CreateUserOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::User> {
+        (**self).create_user(options)
     }
-
-    /// Every page of `list_groups`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_groups_pages(
+    fn get_user(&self, user_id: &str) -> lakefs_api::Result<lakefs_api::models::User> {
+        (**self).get_user(user_id)
+    }
+    fn delete_user(&self, user_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_user(user_id)
+    }
+    fn list_groups(
         &self,
         options: lakefs_api::ListGroupsOptions,
-    ) -> crate::Pages<lakefs_api::models::GroupList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_groups_pages(self.async_client(), options),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::GroupList> {
+        (**self).list_groups(options)
     }
-
-    /// Every item of `list_groups`, page after page, without keeping pages.
-    pub fn list_groups_iter(
+    fn create_group(
         &self,
-        options: lakefs_api::ListGroupsOptions,
-    ) -> crate::Items<lakefs_api::models::Group> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_groups_stream(self.async_client(), options),
-        )
+        options: lakefs_api::CreateGroupOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::Group> {
+        (**self).create_group(options)
     }
-
-    /// Every page of `list_policies`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_policies_pages(
+    fn get_group(&self, group_id: &str) -> lakefs_api::Result<lakefs_api::models::Group> {
+        (**self).get_group(group_id)
+    }
+    fn delete_group(&self, group_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_group(group_id)
+    }
+    fn list_policies(
         &self,
         options: lakefs_api::ListPoliciesOptions,
-    ) -> crate::Pages<lakefs_api::models::PolicyList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_policies_pages(self.async_client(), options),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::PolicyList> {
+        (**self).list_policies(options)
     }
-
-    /// Every item of `list_policies`, page after page, without keeping pages.
-    pub fn list_policies_iter(
+    fn create_policy(
         &self,
-        options: lakefs_api::ListPoliciesOptions,
-    ) -> crate::Items<lakefs_api::models::Policy> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_policies_stream(self.async_client(), options),
-        )
+        policy: &lakefs_api::models::Policy,
+    ) -> lakefs_api::Result<lakefs_api::models::Policy> {
+        (**self).create_policy(policy)
     }
-
-    /// Every page of `list_group_members`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_group_members_pages(
+    fn get_policy(&self, policy_id: &str) -> lakefs_api::Result<lakefs_api::models::Policy> {
+        (**self).get_policy(policy_id)
+    }
+    fn update_policy(
+        &self,
+        policy_id: &str,
+        policy: &lakefs_api::models::Policy,
+    ) -> lakefs_api::Result<lakefs_api::models::Policy> {
+        (**self).update_policy(policy_id, policy)
+    }
+    fn delete_policy(&self, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_policy(policy_id)
+    }
+    fn list_group_members(
         &self,
         group_id: &str,
         options: lakefs_api::ListGroupMembersOptions,
-    ) -> crate::Pages<lakefs_api::models::UserList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_group_members_pages(
-                self.async_client(),
-                group_id,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::UserList> {
+        (**self).list_group_members(group_id, options)
     }
-
-    /// Every item of `list_group_members`, page after page, without keeping pages.
-    pub fn list_group_members_iter(
-        &self,
-        group_id: &str,
-        options: lakefs_api::ListGroupMembersOptions,
-    ) -> crate::Items<lakefs_api::models::User> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_group_members_stream(
-                self.async_client(),
-                group_id,
-                options,
-            ),
-        )
+    fn add_group_membership(&self, group_id: &str, user_id: &str) -> lakefs_api::Result<()> {
+        (**self).add_group_membership(group_id, user_id)
     }
-
-    /// Every page of `list_user_credentials`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_user_credentials_pages(
+    fn delete_group_membership(&self, group_id: &str, user_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_group_membership(group_id, user_id)
+    }
+    fn list_user_credentials(
         &self,
         user_id: &str,
         options: lakefs_api::ListUserCredentialsOptions,
-    ) -> crate::Pages<lakefs_api::models::CredentialsList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_user_credentials_pages(
-                self.async_client(),
-                user_id,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::CredentialsList> {
+        (**self).list_user_credentials(user_id, options)
     }
-
-    /// Every item of `list_user_credentials`, page after page, without keeping pages.
-    pub fn list_user_credentials_iter(
+    fn create_credentials(
         &self,
         user_id: &str,
-        options: lakefs_api::ListUserCredentialsOptions,
-    ) -> crate::Items<lakefs_api::models::Credentials> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_user_credentials_stream(
-                self.async_client(),
-                user_id,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::CredentialsWithSecret> {
+        (**self).create_credentials(user_id)
     }
-
-    /// Every page of `list_user_groups`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_user_groups_pages(
+    fn get_credentials(
+        &self,
+        user_id: &str,
+        access_key_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::Credentials> {
+        (**self).get_credentials(user_id, access_key_id)
+    }
+    fn delete_credentials(&self, user_id: &str, access_key_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_credentials(user_id, access_key_id)
+    }
+    fn list_user_groups(
         &self,
         user_id: &str,
         options: lakefs_api::ListUserGroupsOptions,
-    ) -> crate::Pages<lakefs_api::models::GroupList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_user_groups_pages(self.async_client(), user_id, options),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::GroupList> {
+        (**self).list_user_groups(user_id, options)
     }
-
-    /// Every item of `list_user_groups`, page after page, without keeping pages.
-    pub fn list_user_groups_iter(
-        &self,
-        user_id: &str,
-        options: lakefs_api::ListUserGroupsOptions,
-    ) -> crate::Items<lakefs_api::models::Group> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_user_groups_stream(self.async_client(), user_id, options),
-        )
-    }
-
-    /// Every page of `list_user_policies`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_user_policies_pages(
+    fn list_user_policies(
         &self,
         user_id: &str,
         options: lakefs_api::ListUserPoliciesOptions,
-    ) -> crate::Pages<lakefs_api::models::PolicyList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_user_policies_pages(self.async_client(), user_id, options),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::PolicyList> {
+        (**self).list_user_policies(user_id, options)
     }
-
-    /// Every item of `list_user_policies`, page after page, without keeping pages.
-    pub fn list_user_policies_iter(
+    fn attach_policy_to_user(&self, user_id: &str, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).attach_policy_to_user(user_id, policy_id)
+    }
+    fn detach_policy_from_user(&self, user_id: &str, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).detach_policy_from_user(user_id, policy_id)
+    }
+    fn create_user_external_principal(
         &self,
         user_id: &str,
-        options: lakefs_api::ListUserPoliciesOptions,
-    ) -> crate::Items<lakefs_api::models::Policy> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_user_policies_stream(
-                self.async_client(),
-                user_id,
-                options,
-            ),
-        )
+        principal_id: &str,
+        options: lakefs_api::CreateUserExternalPrincipalOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).create_user_external_principal(user_id, principal_id, options)
     }
-
-    /// Every page of `list_user_external_principals`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_user_external_principals_pages(
+    fn delete_user_external_principal(
         &self,
         user_id: &str,
-        options: lakefs_api::ListUserExternalPrincipalsOptions,
-    ) -> crate::Pages<lakefs_api::models::ExternalPrincipalList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_user_external_principals_pages(
-                self.async_client(),
-                user_id,
-                options,
-            ),
-        )
+        principal_id: &str,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_user_external_principal(user_id, principal_id)
     }
-
-    /// Every item of `list_user_external_principals`, page after page, without keeping pages.
-    pub fn list_user_external_principals_iter(
+    fn list_user_external_principals(
         &self,
         user_id: &str,
         options: lakefs_api::ListUserExternalPrincipalsOptions,
-    ) -> crate::Items<lakefs_api::models::ExternalPrincipal> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_user_external_principals_stream(
-                self.async_client(),
-                user_id,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::ExternalPrincipalList> {
+        (**self).list_user_external_principals(user_id, options)
     }
-
-    /// Every page of `list_group_policies`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_group_policies_pages(
+    fn get_external_principal(
+        &self,
+        principal_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::ExternalPrincipal> {
+        (**self).get_external_principal(principal_id)
+    }
+    fn list_group_policies(
         &self,
         group_id: &str,
         options: lakefs_api::ListGroupPoliciesOptions,
-    ) -> crate::Pages<lakefs_api::models::PolicyList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_group_policies_pages(
-                self.async_client(),
-                group_id,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::PolicyList> {
+        (**self).list_group_policies(group_id, options)
     }
-
-    /// Every item of `list_group_policies`, page after page, without keeping pages.
-    pub fn list_group_policies_iter(
+    fn attach_policy_to_group(&self, group_id: &str, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).attach_policy_to_group(group_id, policy_id)
+    }
+    fn detach_policy_from_group(&self, group_id: &str, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).detach_policy_from_group(group_id, policy_id)
+    }
+    fn get_group_acl(&self, group_id: &str) -> lakefs_api::Result<lakefs_api::models::ACL> {
+        (**self).get_group_acl(group_id)
+    }
+    fn set_group_acl(
         &self,
         group_id: &str,
-        options: lakefs_api::ListGroupPoliciesOptions,
-    ) -> crate::Items<lakefs_api::models::Policy> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::AuthApiExt::list_group_policies_stream(
-                self.async_client(),
-                group_id,
-                options,
-            ),
-        )
+        acl: &lakefs_api::models::ACL,
+    ) -> lakefs_api::Result<()> {
+        (**self).set_group_acl(group_id, acl)
+    }
+    fn oauth_callback(&self) -> lakefs_api::Result<()> {
+        (**self).oauth_callback()
     }
 }
+
+#[allow(deprecated)]
+impl<T: AuthApi + ?Sized> AuthApi for Box<T> {
+    fn get_current_user(&self) -> lakefs_api::Result<lakefs_api::models::CurrentUser> {
+        (**self).get_current_user()
+    }
+    fn login(
+        &self,
+        options: lakefs_api::LoginOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::AuthenticationToken> {
+        (**self).login(options)
+    }
+    fn list_users(
+        &self,
+        options: lakefs_api::ListUsersOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::UserList> {
+        (**self).list_users(options)
+    }
+    fn create_user(
+        &self,
+        options: lakefs_api::CreateUserOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::User> {
+        (**self).create_user(options)
+    }
+    fn get_user(&self, user_id: &str) -> lakefs_api::Result<lakefs_api::models::User> {
+        (**self).get_user(user_id)
+    }
+    fn delete_user(&self, user_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_user(user_id)
+    }
+    fn list_groups(
+        &self,
+        options: lakefs_api::ListGroupsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::GroupList> {
+        (**self).list_groups(options)
+    }
+    fn create_group(
+        &self,
+        options: lakefs_api::CreateGroupOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::Group> {
+        (**self).create_group(options)
+    }
+    fn get_group(&self, group_id: &str) -> lakefs_api::Result<lakefs_api::models::Group> {
+        (**self).get_group(group_id)
+    }
+    fn delete_group(&self, group_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_group(group_id)
+    }
+    fn list_policies(
+        &self,
+        options: lakefs_api::ListPoliciesOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::PolicyList> {
+        (**self).list_policies(options)
+    }
+    fn create_policy(
+        &self,
+        policy: &lakefs_api::models::Policy,
+    ) -> lakefs_api::Result<lakefs_api::models::Policy> {
+        (**self).create_policy(policy)
+    }
+    fn get_policy(&self, policy_id: &str) -> lakefs_api::Result<lakefs_api::models::Policy> {
+        (**self).get_policy(policy_id)
+    }
+    fn update_policy(
+        &self,
+        policy_id: &str,
+        policy: &lakefs_api::models::Policy,
+    ) -> lakefs_api::Result<lakefs_api::models::Policy> {
+        (**self).update_policy(policy_id, policy)
+    }
+    fn delete_policy(&self, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_policy(policy_id)
+    }
+    fn list_group_members(
+        &self,
+        group_id: &str,
+        options: lakefs_api::ListGroupMembersOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::UserList> {
+        (**self).list_group_members(group_id, options)
+    }
+    fn add_group_membership(&self, group_id: &str, user_id: &str) -> lakefs_api::Result<()> {
+        (**self).add_group_membership(group_id, user_id)
+    }
+    fn delete_group_membership(&self, group_id: &str, user_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_group_membership(group_id, user_id)
+    }
+    fn list_user_credentials(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserCredentialsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::CredentialsList> {
+        (**self).list_user_credentials(user_id, options)
+    }
+    fn create_credentials(
+        &self,
+        user_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::CredentialsWithSecret> {
+        (**self).create_credentials(user_id)
+    }
+    fn get_credentials(
+        &self,
+        user_id: &str,
+        access_key_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::Credentials> {
+        (**self).get_credentials(user_id, access_key_id)
+    }
+    fn delete_credentials(&self, user_id: &str, access_key_id: &str) -> lakefs_api::Result<()> {
+        (**self).delete_credentials(user_id, access_key_id)
+    }
+    fn list_user_groups(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserGroupsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::GroupList> {
+        (**self).list_user_groups(user_id, options)
+    }
+    fn list_user_policies(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserPoliciesOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::PolicyList> {
+        (**self).list_user_policies(user_id, options)
+    }
+    fn attach_policy_to_user(&self, user_id: &str, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).attach_policy_to_user(user_id, policy_id)
+    }
+    fn detach_policy_from_user(&self, user_id: &str, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).detach_policy_from_user(user_id, policy_id)
+    }
+    fn create_user_external_principal(
+        &self,
+        user_id: &str,
+        principal_id: &str,
+        options: lakefs_api::CreateUserExternalPrincipalOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).create_user_external_principal(user_id, principal_id, options)
+    }
+    fn delete_user_external_principal(
+        &self,
+        user_id: &str,
+        principal_id: &str,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_user_external_principal(user_id, principal_id)
+    }
+    fn list_user_external_principals(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserExternalPrincipalsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ExternalPrincipalList> {
+        (**self).list_user_external_principals(user_id, options)
+    }
+    fn get_external_principal(
+        &self,
+        principal_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::ExternalPrincipal> {
+        (**self).get_external_principal(principal_id)
+    }
+    fn list_group_policies(
+        &self,
+        group_id: &str,
+        options: lakefs_api::ListGroupPoliciesOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::PolicyList> {
+        (**self).list_group_policies(group_id, options)
+    }
+    fn attach_policy_to_group(&self, group_id: &str, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).attach_policy_to_group(group_id, policy_id)
+    }
+    fn detach_policy_from_group(&self, group_id: &str, policy_id: &str) -> lakefs_api::Result<()> {
+        (**self).detach_policy_from_group(group_id, policy_id)
+    }
+    fn get_group_acl(&self, group_id: &str) -> lakefs_api::Result<lakefs_api::models::ACL> {
+        (**self).get_group_acl(group_id)
+    }
+    fn set_group_acl(
+        &self,
+        group_id: &str,
+        acl: &lakefs_api::models::ACL,
+    ) -> lakefs_api::Result<()> {
+        (**self).set_group_acl(group_id, acl)
+    }
+    fn oauth_callback(&self) -> lakefs_api::Result<()> {
+        (**self).oauth_callback()
+    }
+}
+
+/// Iterators over the paginated lists of [`AuthApi`]: `*_pages` yields whole pages, `*_iter` yields items; nothing is sent before the first `next`, and they end after the first error. Implemented for every `AuthApi`, mocks included.
+pub trait AuthApiExt: AuthApi {
+    /// Every page of [`AuthApi::list_users`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_users_pages(
+        &self,
+        options: lakefs_api::ListUsersOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::UserList> {
+        let first = options.after.clone();
+        crate::Pages::new("listUsers", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_users(options)
+        })
+    }
+
+    /// Every item of [`AuthApi::list_users`], page after page, without keeping pages.
+    fn list_users_iter(
+        &self,
+        options: lakefs_api::ListUsersOptions,
+    ) -> crate::Items<'_, lakefs_api::models::UserList> {
+        crate::Items::new(self.list_users_pages(options))
+    }
+
+    /// Every page of [`AuthApi::list_groups`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_groups_pages(
+        &self,
+        options: lakefs_api::ListGroupsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::GroupList> {
+        let first = options.after.clone();
+        crate::Pages::new("listGroups", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_groups(options)
+        })
+    }
+
+    /// Every item of [`AuthApi::list_groups`], page after page, without keeping pages.
+    fn list_groups_iter(
+        &self,
+        options: lakefs_api::ListGroupsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::GroupList> {
+        crate::Items::new(self.list_groups_pages(options))
+    }
+
+    /// Every page of [`AuthApi::list_policies`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_policies_pages(
+        &self,
+        options: lakefs_api::ListPoliciesOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::PolicyList> {
+        let first = options.after.clone();
+        crate::Pages::new("listPolicies", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_policies(options)
+        })
+    }
+
+    /// Every item of [`AuthApi::list_policies`], page after page, without keeping pages.
+    fn list_policies_iter(
+        &self,
+        options: lakefs_api::ListPoliciesOptions,
+    ) -> crate::Items<'_, lakefs_api::models::PolicyList> {
+        crate::Items::new(self.list_policies_pages(options))
+    }
+
+    /// Every page of [`AuthApi::list_group_members`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_group_members_pages(
+        &self,
+        group_id: &str,
+        options: lakefs_api::ListGroupMembersOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::UserList> {
+        let group_id = group_id.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listGroupMembers", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_group_members(&group_id, options)
+        })
+    }
+
+    /// Every item of [`AuthApi::list_group_members`], page after page, without keeping pages.
+    fn list_group_members_iter(
+        &self,
+        group_id: &str,
+        options: lakefs_api::ListGroupMembersOptions,
+    ) -> crate::Items<'_, lakefs_api::models::UserList> {
+        crate::Items::new(self.list_group_members_pages(group_id, options))
+    }
+
+    /// Every page of [`AuthApi::list_user_credentials`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_user_credentials_pages(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserCredentialsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::CredentialsList> {
+        let user_id = user_id.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listUserCredentials", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_user_credentials(&user_id, options)
+        })
+    }
+
+    /// Every item of [`AuthApi::list_user_credentials`], page after page, without keeping pages.
+    fn list_user_credentials_iter(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserCredentialsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::CredentialsList> {
+        crate::Items::new(self.list_user_credentials_pages(user_id, options))
+    }
+
+    /// Every page of [`AuthApi::list_user_groups`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_user_groups_pages(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserGroupsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::GroupList> {
+        let user_id = user_id.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listUserGroups", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_user_groups(&user_id, options)
+        })
+    }
+
+    /// Every item of [`AuthApi::list_user_groups`], page after page, without keeping pages.
+    fn list_user_groups_iter(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserGroupsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::GroupList> {
+        crate::Items::new(self.list_user_groups_pages(user_id, options))
+    }
+
+    /// Every page of [`AuthApi::list_user_policies`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_user_policies_pages(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserPoliciesOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::PolicyList> {
+        let user_id = user_id.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listUserPolicies", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_user_policies(&user_id, options)
+        })
+    }
+
+    /// Every item of [`AuthApi::list_user_policies`], page after page, without keeping pages.
+    fn list_user_policies_iter(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserPoliciesOptions,
+    ) -> crate::Items<'_, lakefs_api::models::PolicyList> {
+        crate::Items::new(self.list_user_policies_pages(user_id, options))
+    }
+
+    /// Every page of [`AuthApi::list_user_external_principals`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_user_external_principals_pages(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserExternalPrincipalsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::ExternalPrincipalList> {
+        let user_id = user_id.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listUserExternalPrincipals", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_user_external_principals(&user_id, options)
+        })
+    }
+
+    /// Every item of [`AuthApi::list_user_external_principals`], page after page, without keeping pages.
+    fn list_user_external_principals_iter(
+        &self,
+        user_id: &str,
+        options: lakefs_api::ListUserExternalPrincipalsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::ExternalPrincipalList> {
+        crate::Items::new(self.list_user_external_principals_pages(user_id, options))
+    }
+
+    /// Every page of [`AuthApi::list_group_policies`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_group_policies_pages(
+        &self,
+        group_id: &str,
+        options: lakefs_api::ListGroupPoliciesOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::PolicyList> {
+        let group_id = group_id.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listGroupPolicies", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_group_policies(&group_id, options)
+        })
+    }
+
+    /// Every item of [`AuthApi::list_group_policies`], page after page, without keeping pages.
+    fn list_group_policies_iter(
+        &self,
+        group_id: &str,
+        options: lakefs_api::ListGroupPoliciesOptions,
+    ) -> crate::Items<'_, lakefs_api::models::PolicyList> {
+        crate::Items::new(self.list_group_policies_pages(group_id, options))
+    }
+}
+
+impl<T: AuthApi + ?Sized> AuthApiExt for T {}

@@ -190,72 +190,188 @@ impl BranchesApi for crate::LakeFsClient {
     }
 }
 
-impl crate::LakeFsClient {
-    /// Every page of `list_branches`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_branches_pages(
+#[allow(deprecated)]
+impl<T: BranchesApi + ?Sized> BranchesApi for std::sync::Arc<T> {
+    fn list_branches(
         &self,
         repository: &str,
         options: lakefs_api::ListBranchesOptions,
-    ) -> crate::Pages<lakefs_api::models::RefList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::BranchesApiExt::list_branches_pages(
-                self.async_client(),
-                repository,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::RefList> {
+        (**self).list_branches(repository, options)
     }
-
-    /// Every item of `list_branches`, page after page, without keeping pages.
-    pub fn list_branches_iter(
+    fn create_branch(
         &self,
         repository: &str,
-        options: lakefs_api::ListBranchesOptions,
-    ) -> crate::Items<lakefs_api::models::Ref> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::BranchesApiExt::list_branches_stream(
-                self.async_client(),
-                repository,
-                options,
-            ),
-        )
+        branch_creation: &lakefs_api::models::BranchCreation,
+    ) -> lakefs_api::Result<String> {
+        (**self).create_branch(repository, branch_creation)
     }
-
-    /// Every page of `diff_branch`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn diff_branch_pages(
+    fn get_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::Ref> {
+        (**self).get_branch(repository, branch)
+    }
+    fn reset_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        reset_creation: &lakefs_api::models::ResetCreation,
+    ) -> lakefs_api::Result<()> {
+        (**self).reset_branch(repository, branch, reset_creation)
+    }
+    fn delete_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        options: lakefs_api::DeleteBranchOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_branch(repository, branch, options)
+    }
+    fn revert_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        revert_creation: &lakefs_api::models::RevertCreation,
+    ) -> lakefs_api::Result<()> {
+        (**self).revert_branch(repository, branch, revert_creation)
+    }
+    fn cherry_pick(
+        &self,
+        repository: &str,
+        branch: &str,
+        cherry_pick_creation: &lakefs_api::models::CherryPickCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::Commit> {
+        (**self).cherry_pick(repository, branch, cherry_pick_creation)
+    }
+    fn diff_branch(
         &self,
         repository: &str,
         branch: &str,
         options: lakefs_api::DiffBranchOptions,
-    ) -> crate::Pages<lakefs_api::models::DiffList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::BranchesApiExt::diff_branch_pages(
-                self.async_client(),
-                repository,
-                branch,
-                options,
-            ),
-        )
-    }
-
-    /// Every item of `diff_branch`, page after page, without keeping pages.
-    pub fn diff_branch_iter(
-        &self,
-        repository: &str,
-        branch: &str,
-        options: lakefs_api::DiffBranchOptions,
-    ) -> crate::Items<lakefs_api::models::Diff> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::BranchesApiExt::diff_branch_stream(
-                self.async_client(),
-                repository,
-                branch,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::DiffList> {
+        (**self).diff_branch(repository, branch, options)
     }
 }
+
+#[allow(deprecated)]
+impl<T: BranchesApi + ?Sized> BranchesApi for Box<T> {
+    fn list_branches(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListBranchesOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::RefList> {
+        (**self).list_branches(repository, options)
+    }
+    fn create_branch(
+        &self,
+        repository: &str,
+        branch_creation: &lakefs_api::models::BranchCreation,
+    ) -> lakefs_api::Result<String> {
+        (**self).create_branch(repository, branch_creation)
+    }
+    fn get_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::Ref> {
+        (**self).get_branch(repository, branch)
+    }
+    fn reset_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        reset_creation: &lakefs_api::models::ResetCreation,
+    ) -> lakefs_api::Result<()> {
+        (**self).reset_branch(repository, branch, reset_creation)
+    }
+    fn delete_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        options: lakefs_api::DeleteBranchOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_branch(repository, branch, options)
+    }
+    fn revert_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        revert_creation: &lakefs_api::models::RevertCreation,
+    ) -> lakefs_api::Result<()> {
+        (**self).revert_branch(repository, branch, revert_creation)
+    }
+    fn cherry_pick(
+        &self,
+        repository: &str,
+        branch: &str,
+        cherry_pick_creation: &lakefs_api::models::CherryPickCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::Commit> {
+        (**self).cherry_pick(repository, branch, cherry_pick_creation)
+    }
+    fn diff_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        options: lakefs_api::DiffBranchOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::DiffList> {
+        (**self).diff_branch(repository, branch, options)
+    }
+}
+
+/// Iterators over the paginated lists of [`BranchesApi`]: `*_pages` yields whole pages, `*_iter` yields items; nothing is sent before the first `next`, and they end after the first error. Implemented for every `BranchesApi`, mocks included.
+pub trait BranchesApiExt: BranchesApi {
+    /// Every page of [`BranchesApi::list_branches`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_branches_pages(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListBranchesOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::RefList> {
+        let repository = repository.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listBranches", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_branches(&repository, options)
+        })
+    }
+
+    /// Every item of [`BranchesApi::list_branches`], page after page, without keeping pages.
+    fn list_branches_iter(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListBranchesOptions,
+    ) -> crate::Items<'_, lakefs_api::models::RefList> {
+        crate::Items::new(self.list_branches_pages(repository, options))
+    }
+
+    /// Every page of [`BranchesApi::diff_branch`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn diff_branch_pages(
+        &self,
+        repository: &str,
+        branch: &str,
+        options: lakefs_api::DiffBranchOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::DiffList> {
+        let repository = repository.to_owned();
+        let branch = branch.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("diffBranch", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.diff_branch(&repository, &branch, options)
+        })
+    }
+
+    /// Every item of [`BranchesApi::diff_branch`], page after page, without keeping pages.
+    fn diff_branch_iter(
+        &self,
+        repository: &str,
+        branch: &str,
+        options: lakefs_api::DiffBranchOptions,
+    ) -> crate::Items<'_, lakefs_api::models::DiffList> {
+        crate::Items::new(self.diff_branch_pages(repository, branch, options))
+    }
+}
+
+impl<T: BranchesApi + ?Sized> BranchesApiExt for T {}

@@ -54,3 +54,43 @@ impl CommitsApi for crate::LakeFsClient {
         ))
     }
 }
+
+#[allow(deprecated)]
+impl<T: CommitsApi + ?Sized> CommitsApi for std::sync::Arc<T> {
+    fn commit(
+        &self,
+        repository: &str,
+        branch: &str,
+        commit_creation: &lakefs_api::models::CommitCreation,
+        options: lakefs_api::CommitOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::Commit> {
+        (**self).commit(repository, branch, commit_creation, options)
+    }
+    fn get_commit(
+        &self,
+        repository: &str,
+        commit_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::Commit> {
+        (**self).get_commit(repository, commit_id)
+    }
+}
+
+#[allow(deprecated)]
+impl<T: CommitsApi + ?Sized> CommitsApi for Box<T> {
+    fn commit(
+        &self,
+        repository: &str,
+        branch: &str,
+        commit_creation: &lakefs_api::models::CommitCreation,
+        options: lakefs_api::CommitOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::Commit> {
+        (**self).commit(repository, branch, commit_creation, options)
+    }
+    fn get_commit(
+        &self,
+        repository: &str,
+        commit_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::Commit> {
+        (**self).get_commit(repository, commit_id)
+    }
+}

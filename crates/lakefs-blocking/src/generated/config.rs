@@ -15,3 +15,17 @@ impl ConfigApi for crate::LakeFsClient {
         self.run(lakefs_api::ConfigApi::get_config(self.async_client()))
     }
 }
+
+#[allow(deprecated)]
+impl<T: ConfigApi + ?Sized> ConfigApi for std::sync::Arc<T> {
+    fn get_config(&self) -> lakefs_api::Result<lakefs_api::models::Config> {
+        (**self).get_config()
+    }
+}
+
+#[allow(deprecated)]
+impl<T: ConfigApi + ?Sized> ConfigApi for Box<T> {
+    fn get_config(&self) -> lakefs_api::Result<lakefs_api::models::Config> {
+        (**self).get_config()
+    }
+}

@@ -208,3 +208,171 @@ impl ExperimentalApi for crate::LakeFsClient {
         ))
     }
 }
+
+#[allow(deprecated)]
+impl<T: ExperimentalApi + ?Sized> ExperimentalApi for std::sync::Arc<T> {
+    fn sts_login(
+        &self,
+        sts_auth_request: &lakefs_api::models::StsAuthRequest,
+    ) -> lakefs_api::Result<lakefs_api::models::AuthenticationToken> {
+        (**self).sts_login(sts_auth_request)
+    }
+    fn hard_reset_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        ref_: &str,
+        options: lakefs_api::HardResetBranchOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).hard_reset_branch(repository, branch, ref_, options)
+    }
+    fn create_presign_multipart_upload(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        options: lakefs_api::CreatePresignMultipartUploadOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::PresignMultipartUpload> {
+        (**self).create_presign_multipart_upload(repository, branch, path, options)
+    }
+    fn complete_presign_multipart_upload(
+        &self,
+        repository: &str,
+        branch: &str,
+        upload_id: &str,
+        path: &str,
+        options: lakefs_api::CompletePresignMultipartUploadOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).complete_presign_multipart_upload(repository, branch, upload_id, path, options)
+    }
+    fn abort_presign_multipart_upload(
+        &self,
+        repository: &str,
+        branch: &str,
+        upload_id: &str,
+        path: &str,
+        options: lakefs_api::AbortPresignMultipartUploadOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).abort_presign_multipart_upload(repository, branch, upload_id, path, options)
+    }
+    fn upload_part(
+        &self,
+        repository: &str,
+        branch: &str,
+        upload_id: &str,
+        path: &str,
+        part_number: i64,
+        upload_part_from: &lakefs_api::models::UploadPartFrom,
+    ) -> lakefs_api::Result<lakefs_api::models::UploadTo> {
+        (**self).upload_part(
+            repository,
+            branch,
+            upload_id,
+            path,
+            part_number,
+            upload_part_from,
+        )
+    }
+    fn upload_part_copy(
+        &self,
+        repository: &str,
+        branch: &str,
+        upload_id: &str,
+        path: &str,
+        part_number: i64,
+        upload_part_copy_from: &lakefs_api::models::UploadPartCopyFrom,
+    ) -> lakefs_api::Result<lakefs_api::PartEtag> {
+        (**self).upload_part_copy(
+            repository,
+            branch,
+            upload_id,
+            path,
+            part_number,
+            upload_part_copy_from,
+        )
+    }
+}
+
+#[allow(deprecated)]
+impl<T: ExperimentalApi + ?Sized> ExperimentalApi for Box<T> {
+    fn sts_login(
+        &self,
+        sts_auth_request: &lakefs_api::models::StsAuthRequest,
+    ) -> lakefs_api::Result<lakefs_api::models::AuthenticationToken> {
+        (**self).sts_login(sts_auth_request)
+    }
+    fn hard_reset_branch(
+        &self,
+        repository: &str,
+        branch: &str,
+        ref_: &str,
+        options: lakefs_api::HardResetBranchOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).hard_reset_branch(repository, branch, ref_, options)
+    }
+    fn create_presign_multipart_upload(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        options: lakefs_api::CreatePresignMultipartUploadOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::PresignMultipartUpload> {
+        (**self).create_presign_multipart_upload(repository, branch, path, options)
+    }
+    fn complete_presign_multipart_upload(
+        &self,
+        repository: &str,
+        branch: &str,
+        upload_id: &str,
+        path: &str,
+        options: lakefs_api::CompletePresignMultipartUploadOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).complete_presign_multipart_upload(repository, branch, upload_id, path, options)
+    }
+    fn abort_presign_multipart_upload(
+        &self,
+        repository: &str,
+        branch: &str,
+        upload_id: &str,
+        path: &str,
+        options: lakefs_api::AbortPresignMultipartUploadOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).abort_presign_multipart_upload(repository, branch, upload_id, path, options)
+    }
+    fn upload_part(
+        &self,
+        repository: &str,
+        branch: &str,
+        upload_id: &str,
+        path: &str,
+        part_number: i64,
+        upload_part_from: &lakefs_api::models::UploadPartFrom,
+    ) -> lakefs_api::Result<lakefs_api::models::UploadTo> {
+        (**self).upload_part(
+            repository,
+            branch,
+            upload_id,
+            path,
+            part_number,
+            upload_part_from,
+        )
+    }
+    fn upload_part_copy(
+        &self,
+        repository: &str,
+        branch: &str,
+        upload_id: &str,
+        path: &str,
+        part_number: i64,
+        upload_part_copy_from: &lakefs_api::models::UploadPartCopyFrom,
+    ) -> lakefs_api::Result<lakefs_api::PartEtag> {
+        (**self).upload_part_copy(
+            repository,
+            branch,
+            upload_id,
+            path,
+            part_number,
+            upload_part_copy_from,
+        )
+    }
+}

@@ -24,3 +24,23 @@ impl ExternalApi for crate::LakeFsClient {
         ))
     }
 }
+
+#[allow(deprecated)]
+impl<T: ExternalApi + ?Sized> ExternalApi for std::sync::Arc<T> {
+    fn external_principal_login(
+        &self,
+        options: lakefs_api::ExternalPrincipalLoginOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::AuthenticationToken> {
+        (**self).external_principal_login(options)
+    }
+}
+
+#[allow(deprecated)]
+impl<T: ExternalApi + ?Sized> ExternalApi for Box<T> {
+    fn external_principal_login(
+        &self,
+        options: lakefs_api::ExternalPrincipalLoginOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::AuthenticationToken> {
+        (**self).external_principal_login(options)
+    }
+}

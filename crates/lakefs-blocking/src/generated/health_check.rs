@@ -17,3 +17,17 @@ impl HealthCheckApi for crate::LakeFsClient {
         ))
     }
 }
+
+#[allow(deprecated)]
+impl<T: HealthCheckApi + ?Sized> HealthCheckApi for std::sync::Arc<T> {
+    fn health_check(&self) -> lakefs_api::Result<()> {
+        (**self).health_check()
+    }
+}
+
+#[allow(deprecated)]
+impl<T: HealthCheckApi + ?Sized> HealthCheckApi for Box<T> {
+    fn health_check(&self) -> lakefs_api::Result<()> {
+        (**self).health_check()
+    }
+}

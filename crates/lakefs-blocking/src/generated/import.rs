@@ -68,3 +68,49 @@ impl ImportApi for crate::LakeFsClient {
         ))
     }
 }
+
+#[allow(deprecated)]
+impl<T: ImportApi + ?Sized> ImportApi for std::sync::Arc<T> {
+    fn import_status(
+        &self,
+        repository: &str,
+        branch: &str,
+        id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::ImportStatus> {
+        (**self).import_status(repository, branch, id)
+    }
+    fn import_start(
+        &self,
+        repository: &str,
+        branch: &str,
+        import_creation: &lakefs_api::models::ImportCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::ImportCreationResponse> {
+        (**self).import_start(repository, branch, import_creation)
+    }
+    fn import_cancel(&self, repository: &str, branch: &str, id: &str) -> lakefs_api::Result<()> {
+        (**self).import_cancel(repository, branch, id)
+    }
+}
+
+#[allow(deprecated)]
+impl<T: ImportApi + ?Sized> ImportApi for Box<T> {
+    fn import_status(
+        &self,
+        repository: &str,
+        branch: &str,
+        id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::ImportStatus> {
+        (**self).import_status(repository, branch, id)
+    }
+    fn import_start(
+        &self,
+        repository: &str,
+        branch: &str,
+        import_creation: &lakefs_api::models::ImportCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::ImportCreationResponse> {
+        (**self).import_start(repository, branch, import_creation)
+    }
+    fn import_cancel(&self, repository: &str, branch: &str, id: &str) -> lakefs_api::Result<()> {
+        (**self).import_cancel(repository, branch, id)
+    }
+}

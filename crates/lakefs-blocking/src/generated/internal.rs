@@ -574,3 +574,363 @@ impl InternalApi for crate::LakeFsClient {
         ))
     }
 }
+
+#[allow(deprecated)]
+impl<T: InternalApi + ?Sized> InternalApi for std::sync::Arc<T> {
+    fn setup_comm_prefs(
+        &self,
+        comm_prefs_input: &lakefs_api::models::CommPrefsInput,
+    ) -> lakefs_api::Result<()> {
+        (**self).setup_comm_prefs(comm_prefs_input)
+    }
+    fn get_setup_state(&self) -> lakefs_api::Result<lakefs_api::models::SetupState> {
+        (**self).get_setup_state()
+    }
+    fn setup(
+        &self,
+        setup: &lakefs_api::models::Setup,
+    ) -> lakefs_api::Result<lakefs_api::models::CredentialsWithSecret> {
+        (**self).setup(setup)
+    }
+    fn get_auth_capabilities(&self) -> lakefs_api::Result<lakefs_api::models::AuthCapabilities> {
+        (**self).get_auth_capabilities()
+    }
+    fn set_repository_metadata(
+        &self,
+        repository: &str,
+        repository_metadata_set: &lakefs_api::models::RepositoryMetadataSet,
+    ) -> lakefs_api::Result<()> {
+        (**self).set_repository_metadata(repository, repository_metadata_set)
+    }
+    fn delete_repository_metadata(
+        &self,
+        repository: &str,
+        repository_metadata_keys: &lakefs_api::models::RepositoryMetadataKeys,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_repository_metadata(repository, repository_metadata_keys)
+    }
+    fn dump_refs(&self, repository: &str) -> lakefs_api::Result<lakefs_api::models::RefsDump> {
+        (**self).dump_refs(repository)
+    }
+    fn restore_refs(
+        &self,
+        repository: &str,
+        refs_restore: &lakefs_api::models::RefsRestore,
+    ) -> lakefs_api::Result<()> {
+        (**self).restore_refs(repository, refs_restore)
+    }
+    fn create_commit_record(
+        &self,
+        repository: &str,
+        commit_record_creation: &lakefs_api::models::CommitRecordCreation,
+    ) -> lakefs_api::Result<()> {
+        (**self).create_commit_record(repository, commit_record_creation)
+    }
+    fn upload_object_preflight(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+    ) -> lakefs_api::Result<()> {
+        (**self).upload_object_preflight(repository, branch, path)
+    }
+    fn stage_object(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        object_stage_creation: &lakefs_api::models::ObjectStageCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).stage_object(repository, branch, path, object_stage_creation)
+    }
+    fn create_symlink_file(
+        &self,
+        repository: &str,
+        branch: &str,
+        options: lakefs_api::CreateSymlinkFileOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::StorageURI> {
+        (**self).create_symlink_file(repository, branch, options)
+    }
+    fn get_metadata_object(
+        &self,
+        repository: &str,
+        object_id: &str,
+        type_: lakefs_api::models::GetMetadataObjectType,
+        options: lakefs_api::GetMetadataObjectOptions,
+    ) -> lakefs_api::Result<crate::BodyReader> {
+        (**self).get_metadata_object(repository, object_id, type_, options)
+    }
+    fn set_garbage_collection_rules_preflight(&self, repository: &str) -> lakefs_api::Result<()> {
+        (**self).set_garbage_collection_rules_preflight(repository)
+    }
+    fn internal_get_garbage_collection_rules(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::GarbageCollectionRules> {
+        (**self).internal_get_garbage_collection_rules(repository)
+    }
+    fn internal_set_garbage_collection_rules(
+        &self,
+        repository: &str,
+        garbage_collection_rules: &lakefs_api::models::GarbageCollectionRules,
+    ) -> lakefs_api::Result<()> {
+        (**self).internal_set_garbage_collection_rules(repository, garbage_collection_rules)
+    }
+    fn internal_delete_garbage_collection_rules(&self, repository: &str) -> lakefs_api::Result<()> {
+        (**self).internal_delete_garbage_collection_rules(repository)
+    }
+    fn prepare_garbage_collection_commits(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::GarbageCollectionPrepareResponse> {
+        (**self).prepare_garbage_collection_commits(repository)
+    }
+    fn prepare_garbage_collection_commits_async(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::TaskCreation> {
+        (**self).prepare_garbage_collection_commits_async(repository)
+    }
+    fn prepare_garbage_collection_commits_status(
+        &self,
+        repository: &str,
+        id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::PrepareGarbageCollectionCommitsStatus> {
+        (**self).prepare_garbage_collection_commits_status(repository, id)
+    }
+    fn prepare_garbage_collection_uncommitted(
+        &self,
+        repository: &str,
+        options: lakefs_api::PrepareGarbageCollectionUncommittedOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::PrepareGCUncommittedResponse> {
+        (**self).prepare_garbage_collection_uncommitted(repository, options)
+    }
+    fn create_branch_protection_rule_preflight(&self, repository: &str) -> lakefs_api::Result<()> {
+        (**self).create_branch_protection_rule_preflight(repository)
+    }
+    fn internal_get_branch_protection_rules(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<Vec<lakefs_api::models::BranchProtectionRule>> {
+        (**self).internal_get_branch_protection_rules(repository)
+    }
+    fn internal_create_branch_protection_rule(
+        &self,
+        repository: &str,
+        branch_protection_rule: &lakefs_api::models::BranchProtectionRule,
+    ) -> lakefs_api::Result<()> {
+        (**self).internal_create_branch_protection_rule(repository, branch_protection_rule)
+    }
+    fn internal_delete_branch_protection_rule(
+        &self,
+        repository: &str,
+        internal_delete_branch_protection_rule_request: &lakefs_api::models::InternalDeleteBranchProtectionRuleRequest,
+    ) -> lakefs_api::Result<()> {
+        (**self).internal_delete_branch_protection_rule(
+            repository,
+            internal_delete_branch_protection_rule_request,
+        )
+    }
+    fn get_lake_fs_version(&self) -> lakefs_api::Result<lakefs_api::models::VersionConfig> {
+        (**self).get_lake_fs_version()
+    }
+    fn get_storage_config(&self) -> lakefs_api::Result<lakefs_api::models::StorageConfig> {
+        (**self).get_storage_config()
+    }
+    fn get_garbage_collection_config(
+        &self,
+    ) -> lakefs_api::Result<lakefs_api::models::GarbageCollectionConfig> {
+        (**self).get_garbage_collection_config()
+    }
+    fn post_stats_events(
+        &self,
+        stats_events_list: &lakefs_api::models::StatsEventsList,
+    ) -> lakefs_api::Result<()> {
+        (**self).post_stats_events(stats_events_list)
+    }
+    fn get_usage_report_summary(
+        &self,
+    ) -> lakefs_api::Result<lakefs_api::models::InstallationUsageReport> {
+        (**self).get_usage_report_summary()
+    }
+}
+
+#[allow(deprecated)]
+impl<T: InternalApi + ?Sized> InternalApi for Box<T> {
+    fn setup_comm_prefs(
+        &self,
+        comm_prefs_input: &lakefs_api::models::CommPrefsInput,
+    ) -> lakefs_api::Result<()> {
+        (**self).setup_comm_prefs(comm_prefs_input)
+    }
+    fn get_setup_state(&self) -> lakefs_api::Result<lakefs_api::models::SetupState> {
+        (**self).get_setup_state()
+    }
+    fn setup(
+        &self,
+        setup: &lakefs_api::models::Setup,
+    ) -> lakefs_api::Result<lakefs_api::models::CredentialsWithSecret> {
+        (**self).setup(setup)
+    }
+    fn get_auth_capabilities(&self) -> lakefs_api::Result<lakefs_api::models::AuthCapabilities> {
+        (**self).get_auth_capabilities()
+    }
+    fn set_repository_metadata(
+        &self,
+        repository: &str,
+        repository_metadata_set: &lakefs_api::models::RepositoryMetadataSet,
+    ) -> lakefs_api::Result<()> {
+        (**self).set_repository_metadata(repository, repository_metadata_set)
+    }
+    fn delete_repository_metadata(
+        &self,
+        repository: &str,
+        repository_metadata_keys: &lakefs_api::models::RepositoryMetadataKeys,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_repository_metadata(repository, repository_metadata_keys)
+    }
+    fn dump_refs(&self, repository: &str) -> lakefs_api::Result<lakefs_api::models::RefsDump> {
+        (**self).dump_refs(repository)
+    }
+    fn restore_refs(
+        &self,
+        repository: &str,
+        refs_restore: &lakefs_api::models::RefsRestore,
+    ) -> lakefs_api::Result<()> {
+        (**self).restore_refs(repository, refs_restore)
+    }
+    fn create_commit_record(
+        &self,
+        repository: &str,
+        commit_record_creation: &lakefs_api::models::CommitRecordCreation,
+    ) -> lakefs_api::Result<()> {
+        (**self).create_commit_record(repository, commit_record_creation)
+    }
+    fn upload_object_preflight(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+    ) -> lakefs_api::Result<()> {
+        (**self).upload_object_preflight(repository, branch, path)
+    }
+    fn stage_object(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        object_stage_creation: &lakefs_api::models::ObjectStageCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).stage_object(repository, branch, path, object_stage_creation)
+    }
+    fn create_symlink_file(
+        &self,
+        repository: &str,
+        branch: &str,
+        options: lakefs_api::CreateSymlinkFileOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::StorageURI> {
+        (**self).create_symlink_file(repository, branch, options)
+    }
+    fn get_metadata_object(
+        &self,
+        repository: &str,
+        object_id: &str,
+        type_: lakefs_api::models::GetMetadataObjectType,
+        options: lakefs_api::GetMetadataObjectOptions,
+    ) -> lakefs_api::Result<crate::BodyReader> {
+        (**self).get_metadata_object(repository, object_id, type_, options)
+    }
+    fn set_garbage_collection_rules_preflight(&self, repository: &str) -> lakefs_api::Result<()> {
+        (**self).set_garbage_collection_rules_preflight(repository)
+    }
+    fn internal_get_garbage_collection_rules(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::GarbageCollectionRules> {
+        (**self).internal_get_garbage_collection_rules(repository)
+    }
+    fn internal_set_garbage_collection_rules(
+        &self,
+        repository: &str,
+        garbage_collection_rules: &lakefs_api::models::GarbageCollectionRules,
+    ) -> lakefs_api::Result<()> {
+        (**self).internal_set_garbage_collection_rules(repository, garbage_collection_rules)
+    }
+    fn internal_delete_garbage_collection_rules(&self, repository: &str) -> lakefs_api::Result<()> {
+        (**self).internal_delete_garbage_collection_rules(repository)
+    }
+    fn prepare_garbage_collection_commits(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::GarbageCollectionPrepareResponse> {
+        (**self).prepare_garbage_collection_commits(repository)
+    }
+    fn prepare_garbage_collection_commits_async(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::TaskCreation> {
+        (**self).prepare_garbage_collection_commits_async(repository)
+    }
+    fn prepare_garbage_collection_commits_status(
+        &self,
+        repository: &str,
+        id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::PrepareGarbageCollectionCommitsStatus> {
+        (**self).prepare_garbage_collection_commits_status(repository, id)
+    }
+    fn prepare_garbage_collection_uncommitted(
+        &self,
+        repository: &str,
+        options: lakefs_api::PrepareGarbageCollectionUncommittedOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::PrepareGCUncommittedResponse> {
+        (**self).prepare_garbage_collection_uncommitted(repository, options)
+    }
+    fn create_branch_protection_rule_preflight(&self, repository: &str) -> lakefs_api::Result<()> {
+        (**self).create_branch_protection_rule_preflight(repository)
+    }
+    fn internal_get_branch_protection_rules(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<Vec<lakefs_api::models::BranchProtectionRule>> {
+        (**self).internal_get_branch_protection_rules(repository)
+    }
+    fn internal_create_branch_protection_rule(
+        &self,
+        repository: &str,
+        branch_protection_rule: &lakefs_api::models::BranchProtectionRule,
+    ) -> lakefs_api::Result<()> {
+        (**self).internal_create_branch_protection_rule(repository, branch_protection_rule)
+    }
+    fn internal_delete_branch_protection_rule(
+        &self,
+        repository: &str,
+        internal_delete_branch_protection_rule_request: &lakefs_api::models::InternalDeleteBranchProtectionRuleRequest,
+    ) -> lakefs_api::Result<()> {
+        (**self).internal_delete_branch_protection_rule(
+            repository,
+            internal_delete_branch_protection_rule_request,
+        )
+    }
+    fn get_lake_fs_version(&self) -> lakefs_api::Result<lakefs_api::models::VersionConfig> {
+        (**self).get_lake_fs_version()
+    }
+    fn get_storage_config(&self) -> lakefs_api::Result<lakefs_api::models::StorageConfig> {
+        (**self).get_storage_config()
+    }
+    fn get_garbage_collection_config(
+        &self,
+    ) -> lakefs_api::Result<lakefs_api::models::GarbageCollectionConfig> {
+        (**self).get_garbage_collection_config()
+    }
+    fn post_stats_events(
+        &self,
+        stats_events_list: &lakefs_api::models::StatsEventsList,
+    ) -> lakefs_api::Result<()> {
+        (**self).post_stats_events(stats_events_list)
+    }
+    fn get_usage_report_summary(
+        &self,
+    ) -> lakefs_api::Result<lakefs_api::models::InstallationUsageReport> {
+        (**self).get_usage_report_summary()
+    }
+}

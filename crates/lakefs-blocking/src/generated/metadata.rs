@@ -48,3 +48,39 @@ impl MetadataApi for crate::LakeFsClient {
         ))
     }
 }
+
+#[allow(deprecated)]
+impl<T: MetadataApi + ?Sized> MetadataApi for std::sync::Arc<T> {
+    fn get_meta_range(
+        &self,
+        repository: &str,
+        meta_range: &str,
+    ) -> lakefs_api::Result<lakefs_api::WithLocation<lakefs_api::models::StorageURI>> {
+        (**self).get_meta_range(repository, meta_range)
+    }
+    fn get_range(
+        &self,
+        repository: &str,
+        range: &str,
+    ) -> lakefs_api::Result<lakefs_api::WithLocation<lakefs_api::models::StorageURI>> {
+        (**self).get_range(repository, range)
+    }
+}
+
+#[allow(deprecated)]
+impl<T: MetadataApi + ?Sized> MetadataApi for Box<T> {
+    fn get_meta_range(
+        &self,
+        repository: &str,
+        meta_range: &str,
+    ) -> lakefs_api::Result<lakefs_api::WithLocation<lakefs_api::models::StorageURI>> {
+        (**self).get_meta_range(repository, meta_range)
+    }
+    fn get_range(
+        &self,
+        repository: &str,
+        range: &str,
+    ) -> lakefs_api::Result<lakefs_api::WithLocation<lakefs_api::models::StorageURI>> {
+        (**self).get_range(repository, range)
+    }
+}

@@ -276,40 +276,220 @@ impl ObjectsApi for crate::LakeFsClient {
     }
 }
 
-impl crate::LakeFsClient {
-    /// Every page of `list_objects`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_objects_pages(
+#[allow(deprecated)]
+impl<T: ObjectsApi + ?Sized> ObjectsApi for std::sync::Arc<T> {
+    fn get_object(
         &self,
         repository: &str,
         ref_: &str,
-        options: lakefs_api::ListObjectsOptions,
-    ) -> crate::Pages<lakefs_api::models::ObjectStatsList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::ObjectsApiExt::list_objects_pages(
-                self.async_client(),
-                repository,
-                ref_,
-                options,
-            ),
-        )
+        path: &str,
+        options: lakefs_api::GetObjectOptions,
+    ) -> lakefs_api::Result<crate::ObjectReader> {
+        (**self).get_object(repository, ref_, path, options)
     }
-
-    /// Every item of `list_objects`, page after page, without keeping pages.
-    pub fn list_objects_iter(
+    fn head_object(
+        &self,
+        repository: &str,
+        ref_: &str,
+        path: &str,
+        options: lakefs_api::HeadObjectOptions,
+    ) -> lakefs_api::Result<lakefs_api::ObjectMetadata> {
+        (**self).head_object(repository, ref_, path, options)
+    }
+    fn upload_object(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        content: crate::UploadBody,
+        options: lakefs_api::UploadObjectOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).upload_object(repository, branch, path, content, options)
+    }
+    fn delete_object(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        options: lakefs_api::DeleteObjectOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_object(repository, branch, path, options)
+    }
+    fn delete_objects(
+        &self,
+        repository: &str,
+        branch: &str,
+        path_list: &lakefs_api::models::PathList,
+        options: lakefs_api::DeleteObjectsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectErrorList> {
+        (**self).delete_objects(repository, branch, path_list, options)
+    }
+    fn copy_object(
+        &self,
+        repository: &str,
+        branch: &str,
+        dest_path: &str,
+        object_copy_creation: &lakefs_api::models::ObjectCopyCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).copy_object(repository, branch, dest_path, object_copy_creation)
+    }
+    fn stat_object(
+        &self,
+        repository: &str,
+        ref_: &str,
+        path: &str,
+        options: lakefs_api::StatObjectOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).stat_object(repository, ref_, path, options)
+    }
+    fn update_object_user_metadata(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        update_object_user_metadata: &lakefs_api::models::UpdateObjectUserMetadata,
+    ) -> lakefs_api::Result<()> {
+        (**self).update_object_user_metadata(repository, branch, path, update_object_user_metadata)
+    }
+    fn get_underlying_properties(
+        &self,
+        repository: &str,
+        ref_: &str,
+        path: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::UnderlyingObjectProperties> {
+        (**self).get_underlying_properties(repository, ref_, path)
+    }
+    fn list_objects(
         &self,
         repository: &str,
         ref_: &str,
         options: lakefs_api::ListObjectsOptions,
-    ) -> crate::Items<lakefs_api::models::ObjectStats> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::ObjectsApiExt::list_objects_stream(
-                self.async_client(),
-                repository,
-                ref_,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStatsList> {
+        (**self).list_objects(repository, ref_, options)
     }
 }
+
+#[allow(deprecated)]
+impl<T: ObjectsApi + ?Sized> ObjectsApi for Box<T> {
+    fn get_object(
+        &self,
+        repository: &str,
+        ref_: &str,
+        path: &str,
+        options: lakefs_api::GetObjectOptions,
+    ) -> lakefs_api::Result<crate::ObjectReader> {
+        (**self).get_object(repository, ref_, path, options)
+    }
+    fn head_object(
+        &self,
+        repository: &str,
+        ref_: &str,
+        path: &str,
+        options: lakefs_api::HeadObjectOptions,
+    ) -> lakefs_api::Result<lakefs_api::ObjectMetadata> {
+        (**self).head_object(repository, ref_, path, options)
+    }
+    fn upload_object(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        content: crate::UploadBody,
+        options: lakefs_api::UploadObjectOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).upload_object(repository, branch, path, content, options)
+    }
+    fn delete_object(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        options: lakefs_api::DeleteObjectOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_object(repository, branch, path, options)
+    }
+    fn delete_objects(
+        &self,
+        repository: &str,
+        branch: &str,
+        path_list: &lakefs_api::models::PathList,
+        options: lakefs_api::DeleteObjectsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectErrorList> {
+        (**self).delete_objects(repository, branch, path_list, options)
+    }
+    fn copy_object(
+        &self,
+        repository: &str,
+        branch: &str,
+        dest_path: &str,
+        object_copy_creation: &lakefs_api::models::ObjectCopyCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).copy_object(repository, branch, dest_path, object_copy_creation)
+    }
+    fn stat_object(
+        &self,
+        repository: &str,
+        ref_: &str,
+        path: &str,
+        options: lakefs_api::StatObjectOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).stat_object(repository, ref_, path, options)
+    }
+    fn update_object_user_metadata(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        update_object_user_metadata: &lakefs_api::models::UpdateObjectUserMetadata,
+    ) -> lakefs_api::Result<()> {
+        (**self).update_object_user_metadata(repository, branch, path, update_object_user_metadata)
+    }
+    fn get_underlying_properties(
+        &self,
+        repository: &str,
+        ref_: &str,
+        path: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::UnderlyingObjectProperties> {
+        (**self).get_underlying_properties(repository, ref_, path)
+    }
+    fn list_objects(
+        &self,
+        repository: &str,
+        ref_: &str,
+        options: lakefs_api::ListObjectsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStatsList> {
+        (**self).list_objects(repository, ref_, options)
+    }
+}
+
+/// Iterators over the paginated lists of [`ObjectsApi`]: `*_pages` yields whole pages, `*_iter` yields items; nothing is sent before the first `next`, and they end after the first error. Implemented for every `ObjectsApi`, mocks included.
+pub trait ObjectsApiExt: ObjectsApi {
+    /// Every page of [`ObjectsApi::list_objects`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_objects_pages(
+        &self,
+        repository: &str,
+        ref_: &str,
+        options: lakefs_api::ListObjectsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::ObjectStatsList> {
+        let repository = repository.to_owned();
+        let ref_ = ref_.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listObjects", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_objects(&repository, &ref_, options)
+        })
+    }
+
+    /// Every item of [`ObjectsApi::list_objects`], page after page, without keeping pages.
+    fn list_objects_iter(
+        &self,
+        repository: &str,
+        ref_: &str,
+        options: lakefs_api::ListObjectsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::ObjectStatsList> {
+        crate::Items::new(self.list_objects_pages(repository, ref_, options))
+    }
+}
+
+impl<T: ObjectsApi + ?Sized> ObjectsApiExt for T {}

@@ -115,36 +115,111 @@ impl PullsApi for crate::LakeFsClient {
     }
 }
 
-impl crate::LakeFsClient {
-    /// Every page of `list_pull_requests`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_pull_requests_pages(
+#[allow(deprecated)]
+impl<T: PullsApi + ?Sized> PullsApi for std::sync::Arc<T> {
+    fn list_pull_requests(
         &self,
         repository: &str,
         options: lakefs_api::ListPullRequestsOptions,
-    ) -> crate::Pages<lakefs_api::models::PullRequestsList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::PullsApiExt::list_pull_requests_pages(
-                self.async_client(),
-                repository,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::PullRequestsList> {
+        (**self).list_pull_requests(repository, options)
     }
-
-    /// Every item of `list_pull_requests`, page after page, without keeping pages.
-    pub fn list_pull_requests_iter(
+    fn create_pull_request(
         &self,
         repository: &str,
-        options: lakefs_api::ListPullRequestsOptions,
-    ) -> crate::Items<lakefs_api::models::PullRequest> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::PullsApiExt::list_pull_requests_stream(
-                self.async_client(),
-                repository,
-                options,
-            ),
-        )
+        pull_request_creation: &lakefs_api::models::PullRequestCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::PullRequestCreationResponse> {
+        (**self).create_pull_request(repository, pull_request_creation)
+    }
+    fn get_pull_request(
+        &self,
+        repository: &str,
+        pull_request: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::PullRequest> {
+        (**self).get_pull_request(repository, pull_request)
+    }
+    fn update_pull_request(
+        &self,
+        repository: &str,
+        pull_request: &str,
+        pull_request_basic: &lakefs_api::models::PullRequestBasic,
+    ) -> lakefs_api::Result<()> {
+        (**self).update_pull_request(repository, pull_request, pull_request_basic)
+    }
+    fn merge_pull_request(
+        &self,
+        repository: &str,
+        pull_request: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::MergeResult> {
+        (**self).merge_pull_request(repository, pull_request)
     }
 }
+
+#[allow(deprecated)]
+impl<T: PullsApi + ?Sized> PullsApi for Box<T> {
+    fn list_pull_requests(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListPullRequestsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::PullRequestsList> {
+        (**self).list_pull_requests(repository, options)
+    }
+    fn create_pull_request(
+        &self,
+        repository: &str,
+        pull_request_creation: &lakefs_api::models::PullRequestCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::PullRequestCreationResponse> {
+        (**self).create_pull_request(repository, pull_request_creation)
+    }
+    fn get_pull_request(
+        &self,
+        repository: &str,
+        pull_request: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::PullRequest> {
+        (**self).get_pull_request(repository, pull_request)
+    }
+    fn update_pull_request(
+        &self,
+        repository: &str,
+        pull_request: &str,
+        pull_request_basic: &lakefs_api::models::PullRequestBasic,
+    ) -> lakefs_api::Result<()> {
+        (**self).update_pull_request(repository, pull_request, pull_request_basic)
+    }
+    fn merge_pull_request(
+        &self,
+        repository: &str,
+        pull_request: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::MergeResult> {
+        (**self).merge_pull_request(repository, pull_request)
+    }
+}
+
+/// Iterators over the paginated lists of [`PullsApi`]: `*_pages` yields whole pages, `*_iter` yields items; nothing is sent before the first `next`, and they end after the first error. Implemented for every `PullsApi`, mocks included.
+pub trait PullsApiExt: PullsApi {
+    /// Every page of [`PullsApi::list_pull_requests`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_pull_requests_pages(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListPullRequestsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::PullRequestsList> {
+        let repository = repository.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listPullRequests", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_pull_requests(&repository, options)
+        })
+    }
+
+    /// Every item of [`PullsApi::list_pull_requests`], page after page, without keeping pages.
+    fn list_pull_requests_iter(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListPullRequestsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::PullRequestsList> {
+        crate::Items::new(self.list_pull_requests_pages(repository, options))
+    }
+}
+
+impl<T: PullsApi + ?Sized> PullsApiExt for T {}

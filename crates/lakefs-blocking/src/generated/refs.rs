@@ -109,80 +109,140 @@ impl RefsApi for crate::LakeFsClient {
     }
 }
 
-impl crate::LakeFsClient {
-    /// Every page of `log_commits`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn log_commits_pages(
+#[allow(deprecated)]
+impl<T: RefsApi + ?Sized> RefsApi for std::sync::Arc<T> {
+    fn log_commits(
         &self,
         repository: &str,
         ref_: &str,
         options: lakefs_api::LogCommitsOptions,
-    ) -> crate::Pages<lakefs_api::models::CommitList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::RefsApiExt::log_commits_pages(
-                self.async_client(),
-                repository,
-                ref_,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::CommitList> {
+        (**self).log_commits(repository, ref_, options)
     }
-
-    /// Every item of `log_commits`, page after page, without keeping pages.
-    pub fn log_commits_iter(
+    fn find_merge_base(
         &self,
         repository: &str,
-        ref_: &str,
-        options: lakefs_api::LogCommitsOptions,
-    ) -> crate::Items<lakefs_api::models::Commit> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::RefsApiExt::log_commits_stream(
-                self.async_client(),
-                repository,
-                ref_,
-                options,
-            ),
-        )
+        source_ref: &str,
+        destination_branch: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::FindMergeBaseResult> {
+        (**self).find_merge_base(repository, source_ref, destination_branch)
     }
-
-    /// Every page of `diff_refs`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn diff_refs_pages(
+    fn merge_into_branch(
+        &self,
+        repository: &str,
+        source_ref: &str,
+        destination_branch: &str,
+        options: lakefs_api::MergeIntoBranchOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::MergeResult> {
+        (**self).merge_into_branch(repository, source_ref, destination_branch, options)
+    }
+    fn diff_refs(
         &self,
         repository: &str,
         left_ref: &str,
         right_ref: &str,
         options: lakefs_api::DiffRefsOptions,
-    ) -> crate::Pages<lakefs_api::models::DiffList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::RefsApiExt::diff_refs_pages(
-                self.async_client(),
-                repository,
-                left_ref,
-                right_ref,
-                options,
-            ),
-        )
-    }
-
-    /// Every item of `diff_refs`, page after page, without keeping pages.
-    pub fn diff_refs_iter(
-        &self,
-        repository: &str,
-        left_ref: &str,
-        right_ref: &str,
-        options: lakefs_api::DiffRefsOptions,
-    ) -> crate::Items<lakefs_api::models::Diff> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::RefsApiExt::diff_refs_stream(
-                self.async_client(),
-                repository,
-                left_ref,
-                right_ref,
-                options,
-            ),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::DiffList> {
+        (**self).diff_refs(repository, left_ref, right_ref, options)
     }
 }
+
+#[allow(deprecated)]
+impl<T: RefsApi + ?Sized> RefsApi for Box<T> {
+    fn log_commits(
+        &self,
+        repository: &str,
+        ref_: &str,
+        options: lakefs_api::LogCommitsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::CommitList> {
+        (**self).log_commits(repository, ref_, options)
+    }
+    fn find_merge_base(
+        &self,
+        repository: &str,
+        source_ref: &str,
+        destination_branch: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::FindMergeBaseResult> {
+        (**self).find_merge_base(repository, source_ref, destination_branch)
+    }
+    fn merge_into_branch(
+        &self,
+        repository: &str,
+        source_ref: &str,
+        destination_branch: &str,
+        options: lakefs_api::MergeIntoBranchOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::MergeResult> {
+        (**self).merge_into_branch(repository, source_ref, destination_branch, options)
+    }
+    fn diff_refs(
+        &self,
+        repository: &str,
+        left_ref: &str,
+        right_ref: &str,
+        options: lakefs_api::DiffRefsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::DiffList> {
+        (**self).diff_refs(repository, left_ref, right_ref, options)
+    }
+}
+
+/// Iterators over the paginated lists of [`RefsApi`]: `*_pages` yields whole pages, `*_iter` yields items; nothing is sent before the first `next`, and they end after the first error. Implemented for every `RefsApi`, mocks included.
+pub trait RefsApiExt: RefsApi {
+    /// Every page of [`RefsApi::log_commits`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn log_commits_pages(
+        &self,
+        repository: &str,
+        ref_: &str,
+        options: lakefs_api::LogCommitsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::CommitList> {
+        let repository = repository.to_owned();
+        let ref_ = ref_.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("logCommits", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.log_commits(&repository, &ref_, options)
+        })
+    }
+
+    /// Every item of [`RefsApi::log_commits`], page after page, without keeping pages.
+    fn log_commits_iter(
+        &self,
+        repository: &str,
+        ref_: &str,
+        options: lakefs_api::LogCommitsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::CommitList> {
+        crate::Items::new(self.log_commits_pages(repository, ref_, options))
+    }
+
+    /// Every page of [`RefsApi::diff_refs`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn diff_refs_pages(
+        &self,
+        repository: &str,
+        left_ref: &str,
+        right_ref: &str,
+        options: lakefs_api::DiffRefsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::DiffList> {
+        let repository = repository.to_owned();
+        let left_ref = left_ref.to_owned();
+        let right_ref = right_ref.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("diffRefs", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.diff_refs(&repository, &left_ref, &right_ref, options)
+        })
+    }
+
+    /// Every item of [`RefsApi::diff_refs`], page after page, without keeping pages.
+    fn diff_refs_iter(
+        &self,
+        repository: &str,
+        left_ref: &str,
+        right_ref: &str,
+        options: lakefs_api::DiffRefsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::DiffList> {
+        crate::Items::new(self.diff_refs_pages(repository, left_ref, right_ref, options))
+    }
+}
+
+impl<T: RefsApi + ?Sized> RefsApiExt for T {}

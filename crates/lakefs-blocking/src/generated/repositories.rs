@@ -272,26 +272,210 @@ impl RepositoriesApi for crate::LakeFsClient {
     }
 }
 
-impl crate::LakeFsClient {
-    /// Every page of `list_repositories`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_repositories_pages(
+#[allow(deprecated)]
+impl<T: RepositoriesApi + ?Sized> RepositoriesApi for std::sync::Arc<T> {
+    fn list_repositories(
         &self,
         options: lakefs_api::ListRepositoriesOptions,
-    ) -> crate::Pages<lakefs_api::models::RepositoryList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::RepositoriesApiExt::list_repositories_pages(self.async_client(), options),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::RepositoryList> {
+        (**self).list_repositories(options)
     }
-
-    /// Every item of `list_repositories`, page after page, without keeping pages.
-    pub fn list_repositories_iter(
+    fn create_repository(
         &self,
-        options: lakefs_api::ListRepositoriesOptions,
-    ) -> crate::Items<lakefs_api::models::Repository> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::RepositoriesApiExt::list_repositories_stream(self.async_client(), options),
-        )
+        repository_creation: &lakefs_api::models::RepositoryCreation,
+        options: lakefs_api::CreateRepositoryOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::Repository> {
+        (**self).create_repository(repository_creation, options)
+    }
+    fn get_repository(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::Repository> {
+        (**self).get_repository(repository)
+    }
+    fn delete_repository(
+        &self,
+        repository: &str,
+        options: lakefs_api::DeleteRepositoryOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_repository(repository, options)
+    }
+    fn get_repository_metadata(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::RepositoryMetadata> {
+        (**self).get_repository_metadata(repository)
+    }
+    fn get_gc_rules(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::GarbageCollectionRules> {
+        (**self).get_gc_rules(repository)
+    }
+    fn set_gc_rules(
+        &self,
+        repository: &str,
+        garbage_collection_rules: &lakefs_api::models::GarbageCollectionRules,
+    ) -> lakefs_api::Result<()> {
+        (**self).set_gc_rules(repository, garbage_collection_rules)
+    }
+    fn delete_gc_rules(&self, repository: &str) -> lakefs_api::Result<()> {
+        (**self).delete_gc_rules(repository)
+    }
+    fn get_branch_protection_rules(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::WithEtag<Vec<lakefs_api::models::BranchProtectionRule>>>
+    {
+        (**self).get_branch_protection_rules(repository)
+    }
+    fn set_branch_protection_rules(
+        &self,
+        repository: &str,
+        branch_protection_rules: &[lakefs_api::models::BranchProtectionRule],
+        options: lakefs_api::SetBranchProtectionRulesOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).set_branch_protection_rules(repository, branch_protection_rules, options)
+    }
+    fn dump_status(
+        &self,
+        repository: &str,
+        task_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::RepositoryDumpStatus> {
+        (**self).dump_status(repository, task_id)
+    }
+    fn dump_submit(&self, repository: &str) -> lakefs_api::Result<lakefs_api::models::TaskInfo> {
+        (**self).dump_submit(repository)
+    }
+    fn restore_status(
+        &self,
+        repository: &str,
+        task_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::RepositoryRestoreStatus> {
+        (**self).restore_status(repository, task_id)
+    }
+    fn restore_submit(
+        &self,
+        repository: &str,
+        refs_restore: &lakefs_api::models::RefsRestore,
+    ) -> lakefs_api::Result<lakefs_api::models::TaskInfo> {
+        (**self).restore_submit(repository, refs_restore)
     }
 }
+
+#[allow(deprecated)]
+impl<T: RepositoriesApi + ?Sized> RepositoriesApi for Box<T> {
+    fn list_repositories(
+        &self,
+        options: lakefs_api::ListRepositoriesOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::RepositoryList> {
+        (**self).list_repositories(options)
+    }
+    fn create_repository(
+        &self,
+        repository_creation: &lakefs_api::models::RepositoryCreation,
+        options: lakefs_api::CreateRepositoryOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::Repository> {
+        (**self).create_repository(repository_creation, options)
+    }
+    fn get_repository(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::Repository> {
+        (**self).get_repository(repository)
+    }
+    fn delete_repository(
+        &self,
+        repository: &str,
+        options: lakefs_api::DeleteRepositoryOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_repository(repository, options)
+    }
+    fn get_repository_metadata(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::RepositoryMetadata> {
+        (**self).get_repository_metadata(repository)
+    }
+    fn get_gc_rules(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::GarbageCollectionRules> {
+        (**self).get_gc_rules(repository)
+    }
+    fn set_gc_rules(
+        &self,
+        repository: &str,
+        garbage_collection_rules: &lakefs_api::models::GarbageCollectionRules,
+    ) -> lakefs_api::Result<()> {
+        (**self).set_gc_rules(repository, garbage_collection_rules)
+    }
+    fn delete_gc_rules(&self, repository: &str) -> lakefs_api::Result<()> {
+        (**self).delete_gc_rules(repository)
+    }
+    fn get_branch_protection_rules(
+        &self,
+        repository: &str,
+    ) -> lakefs_api::Result<lakefs_api::WithEtag<Vec<lakefs_api::models::BranchProtectionRule>>>
+    {
+        (**self).get_branch_protection_rules(repository)
+    }
+    fn set_branch_protection_rules(
+        &self,
+        repository: &str,
+        branch_protection_rules: &[lakefs_api::models::BranchProtectionRule],
+        options: lakefs_api::SetBranchProtectionRulesOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).set_branch_protection_rules(repository, branch_protection_rules, options)
+    }
+    fn dump_status(
+        &self,
+        repository: &str,
+        task_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::RepositoryDumpStatus> {
+        (**self).dump_status(repository, task_id)
+    }
+    fn dump_submit(&self, repository: &str) -> lakefs_api::Result<lakefs_api::models::TaskInfo> {
+        (**self).dump_submit(repository)
+    }
+    fn restore_status(
+        &self,
+        repository: &str,
+        task_id: &str,
+    ) -> lakefs_api::Result<lakefs_api::models::RepositoryRestoreStatus> {
+        (**self).restore_status(repository, task_id)
+    }
+    fn restore_submit(
+        &self,
+        repository: &str,
+        refs_restore: &lakefs_api::models::RefsRestore,
+    ) -> lakefs_api::Result<lakefs_api::models::TaskInfo> {
+        (**self).restore_submit(repository, refs_restore)
+    }
+}
+
+/// Iterators over the paginated lists of [`RepositoriesApi`]: `*_pages` yields whole pages, `*_iter` yields items; nothing is sent before the first `next`, and they end after the first error. Implemented for every `RepositoriesApi`, mocks included.
+pub trait RepositoriesApiExt: RepositoriesApi {
+    /// Every page of [`RepositoriesApi::list_repositories`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_repositories_pages(
+        &self,
+        options: lakefs_api::ListRepositoriesOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::RepositoryList> {
+        let first = options.after.clone();
+        crate::Pages::new("listRepositories", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_repositories(options)
+        })
+    }
+
+    /// Every item of [`RepositoriesApi::list_repositories`], page after page, without keeping pages.
+    fn list_repositories_iter(
+        &self,
+        options: lakefs_api::ListRepositoriesOptions,
+    ) -> crate::Items<'_, lakefs_api::models::RepositoryList> {
+        crate::Items::new(self.list_repositories_pages(options))
+    }
+}
+
+impl<T: RepositoriesApi + ?Sized> RepositoriesApiExt for T {}

@@ -63,3 +63,49 @@ impl StagingApi for crate::LakeFsClient {
         ))
     }
 }
+
+#[allow(deprecated)]
+impl<T: StagingApi + ?Sized> StagingApi for std::sync::Arc<T> {
+    fn get_physical_address(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        options: lakefs_api::GetPhysicalAddressOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::StagingLocation> {
+        (**self).get_physical_address(repository, branch, path, options)
+    }
+    fn link_physical_address(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        staging_metadata: &lakefs_api::models::StagingMetadata,
+        options: lakefs_api::LinkPhysicalAddressOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).link_physical_address(repository, branch, path, staging_metadata, options)
+    }
+}
+
+#[allow(deprecated)]
+impl<T: StagingApi + ?Sized> StagingApi for Box<T> {
+    fn get_physical_address(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        options: lakefs_api::GetPhysicalAddressOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::StagingLocation> {
+        (**self).get_physical_address(repository, branch, path, options)
+    }
+    fn link_physical_address(
+        &self,
+        repository: &str,
+        branch: &str,
+        path: &str,
+        staging_metadata: &lakefs_api::models::StagingMetadata,
+        options: lakefs_api::LinkPhysicalAddressOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::ObjectStats> {
+        (**self).link_physical_address(repository, branch, path, staging_metadata, options)
+    }
+}

@@ -86,28 +86,89 @@ impl TagsApi for crate::LakeFsClient {
     }
 }
 
-impl crate::LakeFsClient {
-    /// Every page of `list_tags`, fetched lazily from `options.after` on (`options.amount` is the page size).
-    pub fn list_tags_pages(
+#[allow(deprecated)]
+impl<T: TagsApi + ?Sized> TagsApi for std::sync::Arc<T> {
+    fn list_tags(
         &self,
         repository: &str,
         options: lakefs_api::ListTagsOptions,
-    ) -> crate::Pages<lakefs_api::models::RefList> {
-        crate::Pages::new(
-            self.clone(),
-            lakefs_api::TagsApiExt::list_tags_pages(self.async_client(), repository, options),
-        )
+    ) -> lakefs_api::Result<lakefs_api::models::RefList> {
+        (**self).list_tags(repository, options)
     }
-
-    /// Every item of `list_tags`, page after page, without keeping pages.
-    pub fn list_tags_iter(
+    fn create_tag(
         &self,
         repository: &str,
-        options: lakefs_api::ListTagsOptions,
-    ) -> crate::Items<lakefs_api::models::Ref> {
-        crate::Items::new(
-            self.clone(),
-            lakefs_api::TagsApiExt::list_tags_stream(self.async_client(), repository, options),
-        )
+        tag_creation: &lakefs_api::models::TagCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::Ref> {
+        (**self).create_tag(repository, tag_creation)
+    }
+    fn get_tag(&self, repository: &str, tag: &str) -> lakefs_api::Result<lakefs_api::models::Ref> {
+        (**self).get_tag(repository, tag)
+    }
+    fn delete_tag(
+        &self,
+        repository: &str,
+        tag: &str,
+        options: lakefs_api::DeleteTagOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_tag(repository, tag, options)
     }
 }
+
+#[allow(deprecated)]
+impl<T: TagsApi + ?Sized> TagsApi for Box<T> {
+    fn list_tags(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListTagsOptions,
+    ) -> lakefs_api::Result<lakefs_api::models::RefList> {
+        (**self).list_tags(repository, options)
+    }
+    fn create_tag(
+        &self,
+        repository: &str,
+        tag_creation: &lakefs_api::models::TagCreation,
+    ) -> lakefs_api::Result<lakefs_api::models::Ref> {
+        (**self).create_tag(repository, tag_creation)
+    }
+    fn get_tag(&self, repository: &str, tag: &str) -> lakefs_api::Result<lakefs_api::models::Ref> {
+        (**self).get_tag(repository, tag)
+    }
+    fn delete_tag(
+        &self,
+        repository: &str,
+        tag: &str,
+        options: lakefs_api::DeleteTagOptions,
+    ) -> lakefs_api::Result<()> {
+        (**self).delete_tag(repository, tag, options)
+    }
+}
+
+/// Iterators over the paginated lists of [`TagsApi`]: `*_pages` yields whole pages, `*_iter` yields items; nothing is sent before the first `next`, and they end after the first error. Implemented for every `TagsApi`, mocks included.
+pub trait TagsApiExt: TagsApi {
+    /// Every page of [`TagsApi::list_tags`], fetched lazily from `options.after` on (`options.amount` is the page size).
+    fn list_tags_pages(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListTagsOptions,
+    ) -> crate::Pages<'_, lakefs_api::models::RefList> {
+        let repository = repository.to_owned();
+        let first = options.after.clone();
+        crate::Pages::new("listTags", first, move |after| {
+            let mut options = options.clone();
+            options.after = after;
+            self.list_tags(&repository, options)
+        })
+    }
+
+    /// Every item of [`TagsApi::list_tags`], page after page, without keeping pages.
+    fn list_tags_iter(
+        &self,
+        repository: &str,
+        options: lakefs_api::ListTagsOptions,
+    ) -> crate::Items<'_, lakefs_api::models::RefList> {
+        crate::Items::new(self.list_tags_pages(repository, options))
+    }
+}
+
+impl<T: TagsApi + ?Sized> TagsApiExt for T {}
