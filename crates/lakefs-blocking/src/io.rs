@@ -74,17 +74,28 @@ impl UploadBody {
                 (Box::new(file), Some(length))
             }
         };
-        let (sender, receiver) =
-            tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
-        std::thread::Builder::new()
-            .name("lakefs-upload-reader".into())
-            .spawn(move || feed(reader, sender))
-            .map_err(|source| Error::LocalIo {
-                context: "cannot start the upload reader thread".into(),
-                source,
-            })?;
-        let stream = futures::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|chunk| (chunk, receiver))
+        // The reading thread starts when the body is first polled, i.e. when it is being sent:
+        // a call refused before that (a bad argument) takes nothing from the reader.
+        enum Feed {
+            NotStarted(Box<dyn Read + Send>),
+            Running(tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>),
+        }
+        let stream = futures::stream::unfold(Some(Feed::NotStarted(reader)), |state| async move {
+            let mut receiver = match state? {
+                Feed::Running(receiver) => receiver,
+                Feed::NotStarted(reader) => {
+                    let (sender, receiver) = tokio::sync::mpsc::channel(CHUNKS_IN_FLIGHT);
+                    let started = std::thread::Builder::new()
+                        .name("lakefs-upload-reader".into())
+                        .spawn(move || feed(reader, sender));
+                    if let Err(e) = started {
+                        return Some((Err(e), None));
+                    }
+                    receiver
+                }
+            };
+            let chunk = receiver.recv().await?;
+            Some((chunk, Some(Feed::Running(receiver))))
         });
         Ok(lakefs_api::UploadBody::from_stream(stream, length))
     }

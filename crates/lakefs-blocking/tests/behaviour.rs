@@ -292,3 +292,28 @@ fn iterators_work_through_dyn_traits() {
         1
     );
 }
+
+/// A reader that counts the bytes taken from it.
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0
+            .fetch_add(buf.len(), std::sync::atomic::Ordering::SeqCst);
+        buf.fill(b'x');
+        Ok(buf.len())
+    }
+}
+
+#[test]
+fn a_call_refused_before_sending_takes_nothing_from_the_reader() {
+    let server = mock_server();
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let body = UploadBody::from_reader(Counting(taken.clone()), Some(1 << 20));
+    let err = client(&server)
+        .upload_object("r", "", "p", body, Default::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
