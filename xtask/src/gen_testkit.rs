@@ -1,5 +1,5 @@
-//! Generates the testkit's tables: the route of every operation, every documented error
-//! response, and a success answer for every operation.
+//! Generates the testkit's tables: every documented error response, and a success answer for
+//! every operation. (Routes come from `lakefs_api::OPERATIONS` at run time.)
 
 use crate::gen_api::{AnswerKind, answer};
 use crate::gen_models::Sampler;
@@ -13,7 +13,6 @@ const TESTKIT: &str = "crates/lakefs-testkit";
 const DEFAULT_STATUS: u16 = 500;
 
 pub fn generate(api: &Api, files: &mut Files) {
-    files.rust(format!("{TESTKIT}/src/generated/routes.rs"), routes(api));
     files.rust(
         format!("{TESTKIT}/src/generated/error_cases.rs"),
         error_cases(api),
@@ -26,25 +25,9 @@ pub fn generate(api: &Api, files: &mut Files) {
         format!("{TESTKIT}/src/generated/mod.rs"),
         format!(
             "{HEADER}\n//! Tables generated from the lakeFS OpenAPI spec.\n\n\
-             pub mod error_cases;\npub mod routes;\npub mod success_cases;\n"
+             pub mod error_cases;\npub mod success_cases;\n"
         ),
     );
-}
-
-fn routes(api: &Api) -> String {
-    let mut s = format!(
-        "{HEADER}\n//! The route of every operation of the spec, in spec order.\n\n\
-         /// Method, path template and authentication of every operation.\n\
-         pub const ROUTES: &[crate::routes::Route] = &[\n"
-    );
-    for op in &api.operations {
-        let _ = writeln!(
-            s,
-            "crate::routes::Route {{ operation_id: {:?}, method: {:?}, path: {:?}, needs_auth: {} }},",
-            op.id, op.method, op.path, op.needs_auth
-        );
-    }
-    s + "];\n"
 }
 
 fn error_cases(api: &Api) -> String {

@@ -14,9 +14,21 @@ pub struct Route {
     pub needs_auth: bool,
 }
 
-/// Every operation of the lakeFS API, in spec order.
+/// Every operation of the lakeFS API, in spec order: the SDK's own operation table
+/// ([`lakefs_api::OPERATIONS`]) seen as routes.
 pub fn all() -> &'static [Route] {
-    crate::generated::routes::ROUTES
+    static ROUTES: std::sync::OnceLock<Vec<Route>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| {
+        lakefs_api::OPERATIONS
+            .iter()
+            .map(|op| Route {
+                operation_id: op.id,
+                method: op.method,
+                path: op.path,
+                needs_auth: op.needs_auth,
+            })
+            .collect()
+    })
 }
 
 impl Route {

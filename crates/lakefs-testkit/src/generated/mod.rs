@@ -2,5 +2,4 @@
 //! Tables generated from the lakeFS OpenAPI spec.
 
 pub mod error_cases;
-pub mod routes;
 pub mod success_cases;
