@@ -35,6 +35,7 @@ pub struct LakeFsClient {
     pub(crate) inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) base_url: reqwest::Url,
@@ -69,6 +70,32 @@ impl LakeFsClient {
     /// The API base URL, e.g. `http://localhost:8000/api/v1`.
     pub fn base_url(&self) -> &reqwest::Url {
         &self.inner.base_url
+    }
+
+    /// A client like this one (same connections and credentials) whose non-streaming calls
+    /// have this total time limit; for one slow call:
+    /// `client.with_request_timeout(Some(Duration::from_secs(600))).merge_into_branch(..)`.
+    pub fn with_request_timeout(&self, timeout: Option<Duration>) -> LakeFsClient {
+        self.with(|inner| inner.request_timeout = timeout)
+    }
+
+    /// A client like this one whose downloads may stay this long without data.
+    pub fn with_read_timeout(&self, timeout: Option<Duration>) -> LakeFsClient {
+        self.with(|inner| inner.read_timeout = timeout)
+    }
+
+    /// A client like this one with another retry policy (e.g. [`RetryConfig::disabled`] for
+    /// one call that must be sent once).
+    pub fn with_retry(&self, retry: RetryConfig) -> LakeFsClient {
+        self.with(|inner| inner.retry = retry)
+    }
+
+    fn with(&self, change: impl FnOnce(&mut Inner)) -> LakeFsClient {
+        let mut inner = Inner::clone(&self.inner);
+        change(&mut inner);
+        LakeFsClient {
+            inner: Arc::new(inner),
+        }
     }
 }
 

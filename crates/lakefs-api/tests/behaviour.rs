@@ -626,3 +626,21 @@ async fn a_cursor_cycle_is_caught() {
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.to_string().contains("listRepositories"), "{err}");
 }
+
+#[tokio::test]
+async fn per_call_overrides_share_the_client() {
+    let server = mock_server().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/healthcheck"))
+        .respond_with(ResponseTemplate::new(204).set_delay(std::time::Duration::from_millis(300)))
+        .mount(&server)
+        .await;
+    let base = client(&server);
+    let hurried = base.with_request_timeout(Some(std::time::Duration::from_millis(50)));
+    assert_eq!(
+        hurried.health_check().await.unwrap_err().kind(),
+        ErrorKind::Timeout
+    );
+    base.health_check().await.unwrap();
+    assert_eq!(hurried.base_url(), base.base_url());
+}
