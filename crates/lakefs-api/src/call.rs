@@ -352,10 +352,8 @@ async fn api_error(sent: &Sent, response: reqwest::Response) -> Error {
     let status = response.status();
     let request_id = header(&response, "x-request-id");
     let content_type = header(&response, "content-type");
-    // Only the delay-seconds form: an HTTP date would need a clock and a date parser.
     let retry_after = header(&response, "retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(std::time::Duration::from_secs);
+        .and_then(|v| crate::retry::parse_retry_after(&v, std::time::SystemTime::now()));
     let bytes = read_limited(response, ERROR_BODY_LIMIT).await;
     let reason = status.canonical_reason().unwrap_or("unknown status");
     let body = error_body(sent.op, status.as_u16(), &bytes, content_type);

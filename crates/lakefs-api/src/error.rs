@@ -246,7 +246,8 @@ pub struct ApiError {
     pub url: String,
     /// The body, typed when the spec documents a special schema for this status.
     pub body: ErrorBody,
-    /// How long the server asks to wait before retrying (`Retry-After` in seconds), if it said.
+    /// How long the server asks to wait before retrying (`Retry-After`, seconds or a date), if
+    /// it said.
     pub retry_after: Option<std::time::Duration>,
 }
 
