@@ -83,6 +83,53 @@ impl UploadBody {
             UploadSource::Stream(s) => reqwest::Body::wrap_stream(s),
         }
     }
+
+    /// The body in chunks of at most 1 MiB, each noted in `progress` when the connection takes
+    /// it: the idle timeout of an upload counts from the last chunk taken.
+    pub(crate) fn into_reqwest_tracked(self, progress: Progress) -> reqwest::Body {
+        const SLICE: usize = 1024 * 1024;
+        let chunks: BoxStream<'static, std::io::Result<Bytes>> = match self.source {
+            UploadSource::Bytes(b) => {
+                let slices: Vec<std::io::Result<Bytes>> = (0..b.len())
+                    .step_by(SLICE)
+                    .map(|start| Ok(b.slice(start..(start + SLICE).min(b.len()))))
+                    .collect();
+                futures::stream::iter(slices).boxed()
+            }
+            UploadSource::Stream(s) => s,
+        };
+        reqwest::Body::wrap_stream(chunks.inspect(move |_| progress.touch()))
+    }
+}
+
+/// When an upload last moved, shared between its body and the watchdog of its call.
+#[derive(Debug, Clone)]
+pub(crate) struct Progress {
+    start: std::time::Instant,
+    last_millis: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Progress {
+    pub(crate) fn new() -> Self {
+        Progress {
+            start: std::time::Instant::now(),
+            last_millis: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
+    }
+
+    fn touch(&self) {
+        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_millis
+            .store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How long since the last chunk was taken (or since the start).
+    pub(crate) fn idle_for(&self) -> std::time::Duration {
+        let last = std::time::Duration::from_millis(
+            self.last_millis.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        self.start.elapsed().saturating_sub(last)
+    }
 }
 
 impl fmt::Debug for UploadBody {

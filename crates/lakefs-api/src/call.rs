@@ -2,8 +2,8 @@
 //! each call with a [`Call`] and pick one of the decoders below.
 
 use crate::body::{
-    ByteStream, ObjectDownload, ObjectMetadata, PartEtag, UploadBody, WithEtag, WithLocation,
-    unquote,
+    ByteStream, ObjectDownload, ObjectMetadata, PartEtag, Progress, UploadBody, WithEtag,
+    WithLocation, unquote,
 };
 use crate::client::LakeFsClient;
 use crate::config::Credentials;
@@ -44,19 +44,26 @@ impl CallBody {
     }
 
     /// Puts the body of one attempt on the request; a stream moves out on the first attempt.
-    fn attach(&mut self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self {
-            CallBody::None => request,
-            CallBody::Json(bytes) => request.body(bytes.clone()),
-            CallBody::Upload(body) => {
-                if let Some(copy) = body.try_clone() {
-                    return request.body(copy.into_reqwest());
-                }
-                match std::mem::replace(self, CallBody::None) {
-                    CallBody::Upload(body) => request.body(body.into_reqwest()),
-                    _ => request,
-                }
-            }
+    /// An upload watched by `progress` notes each chunk the connection takes.
+    fn attach(
+        &mut self,
+        request: reqwest::RequestBuilder,
+        progress: Option<&Progress>,
+    ) -> reqwest::RequestBuilder {
+        let upload = match self {
+            CallBody::None => return request,
+            CallBody::Json(bytes) => return request.body(bytes.clone()),
+            CallBody::Upload(body) => match body.try_clone() {
+                Some(copy) => copy,
+                None => match std::mem::replace(self, CallBody::None) {
+                    CallBody::Upload(body) => body,
+                    _ => return request,
+                },
+            },
+        };
+        match progress {
+            Some(progress) => request.body(upload.into_reqwest_tracked(progress.clone())),
+            None => request.body(upload.into_reqwest()),
         }
     }
 }
@@ -154,12 +161,20 @@ impl LakeFsClient {
             let mut request = self
                 .authorize(op, self.inner.http.request(method.clone(), url.clone()))
                 .headers(headers.clone());
-            request = call.body.attach(request);
+            // An upload may take as long as it needs while it moves: it fails after the idle
+            // timeout without progress (no chunk taken, or no answer after the last one).
+            let watch = match (uploading, self.inner.read_timeout) {
+                (true, Some(limit)) => Some((Progress::new(), limit)),
+                _ => None,
+            };
+            request = call
+                .body
+                .attach(request, watch.as_ref().map(|(progress, _)| progress));
             // Streaming transfers are bounded by the idle timeout instead of a total one.
             if let (false, Some(timeout)) = (op.streaming, self.inner.request_timeout) {
                 request = request.timeout(timeout);
             }
-            match send_attempt(&sent, request, attempt, header_limit).await {
+            match send_attempt(&sent, request, attempt, header_limit, watch).await {
                 Err(e) if replayable && self.inner.retry.should_retry(op, &e, attempt) => {
                     let delay = self.inner.retry.delay(&e, attempt);
                     tracing::debug!(operation = op.id, attempt, ?delay, error = %e, "retrying");
@@ -228,6 +243,7 @@ async fn send_attempt(
     request: reqwest::RequestBuilder,
     attempt: u32,
     header_limit: Option<Duration>,
+    upload_watch: Option<(Progress, Duration)>,
 ) -> Result<(Sent, reqwest::Response)> {
     let span = tracing::debug_span!(
         "lakefs.request",
@@ -239,11 +255,18 @@ async fn send_attempt(
     );
     async {
         let sending = request.send();
-        let response = match header_limit {
-            Some(limit) => tokio::time::timeout(limit, sending)
+        let response = match (header_limit, upload_watch) {
+            (Some(limit), _) => tokio::time::timeout(limit, sending)
                 .await
                 .map_err(|_| idle_timeout(sent, limit))?,
-            None => sending.await,
+            (None, Some((progress, limit))) => {
+                let stall = std::pin::pin!(stalled(progress, limit));
+                match futures::future::select(std::pin::pin!(sending), stall).await {
+                    futures::future::Either::Left((answer, _)) => answer,
+                    futures::future::Either::Right(_) => return Err(idle_timeout(sent, limit)),
+                }
+            }
+            (None, None) => sending.await,
         }
         .map_err(|e| transport_error(sent, e))?;
         let span = tracing::Span::current();
@@ -302,6 +325,17 @@ fn transport_error(sent: &Sent, source: reqwest::Error) -> Error {
             url,
             source,
         }
+    }
+}
+
+/// Completes once `progress` has not moved for `limit`.
+async fn stalled(progress: Progress, limit: Duration) {
+    loop {
+        let idle = progress.idle_for();
+        if idle >= limit {
+            return;
+        }
+        tokio::time::sleep(limit - idle).await;
     }
 }
 

@@ -179,15 +179,17 @@ impl LakeFsClientBuilder {
     }
 
     /// Time allowed for a whole call that does not stream a body (default 120 s); `None`
-    /// disables it. Uploads are not limited (their duration grows with their size) except by
-    /// the connect timeout.
+    /// disables it. Uploads and downloads have the idle timeout instead (their duration grows
+    /// with their size).
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = Some(timeout);
         self
     }
 
-    /// How long a download may go without receiving data, headers included (default 60 s);
-    /// a download as a whole may take as long as it needs. `None` disables it.
+    /// How long an upload or a download may go without progress (default 60 s): a download
+    /// without data (its headers included), an upload without the connection taking a chunk
+    /// or, after the last one, without an answer. A transfer as a whole may take as long as it
+    /// needs. `None` disables it.
     pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = Some(timeout);
         self

@@ -644,3 +644,70 @@ async fn per_call_overrides_share_the_client() {
     base.health_check().await.unwrap();
     assert_eq!(hurried.base_url(), base.base_url());
 }
+
+fn object_stats() -> serde_json::Value {
+    serde_json::json!({"path": "p", "path_type": "object", "physical_address": "mem://x", "checksum": "c", "mtime": 1})
+}
+
+fn idle_limited(server: &wiremock::MockServer, idle_ms: u64) -> LakeFsClient {
+    LakeFsClient::builder()
+        .endpoint(server.uri())
+        .read_timeout(Some(std::time::Duration::from_millis(idle_ms)))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_slow_but_moving_upload_is_not_cut() {
+    let server = mock_server().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/repositories/r/branches/b/objects"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(object_stats()))
+        .mount(&server)
+        .await;
+    // Ten chunks, 100 ms apart: one second in all, never 300 ms without progress.
+    let chunks = futures::stream::unfold(0u8, |i| async move {
+        if i == 10 {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        Some((Ok(bytes::Bytes::from(vec![i; 1000])), i + 1))
+    });
+    let body = UploadBody::from_stream(chunks, Some(10_000));
+    idle_limited(&server, 300)
+        .upload_object("r", "b", "p", body, Default::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_upload_without_an_answer_hits_the_idle_timeout() {
+    let server = mock_server().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/repositories/r/branches/b/objects"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(object_stats())
+                .set_delay(std::time::Duration::from_secs(3)),
+        )
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    let err = idle_limited(&server, 300)
+        .upload_object(
+            "r",
+            "b",
+            "p",
+            vec![7u8; 3 * 1024 * 1024].into(),
+            Default::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
