@@ -98,15 +98,20 @@ impl UploadBody {
             }
             UploadSource::Stream(s) => s,
         };
-        reqwest::Body::wrap_stream(chunks.inspect(move |_| progress.touch()))
+        reqwest::Body::wrap_stream(chunks.inspect(move |chunk| match chunk {
+            Ok(_) => progress.touch(),
+            Err(e) => progress.fail(e),
+        }))
     }
 }
 
-/// When an upload last moved, shared between its body and the watchdog of its call.
+/// When an upload last moved, and whether reading its source failed: shared between its body
+/// and its call (the watchdog, and the error the call reports).
 #[derive(Debug, Clone)]
 pub(crate) struct Progress {
     start: std::time::Instant,
     last_millis: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    failure: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
 }
 
 impl Progress {
@@ -114,7 +119,24 @@ impl Progress {
         Progress {
             start: std::time::Instant::now(),
             last_millis: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            failure: std::sync::Arc::default(),
         }
+    }
+
+    fn fail(&self, error: &std::io::Error) {
+        let mut slot = self
+            .failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Some(std::io::Error::new(error.kind(), error.to_string()));
+    }
+
+    /// The error of the upload's source, if reading it failed.
+    pub(crate) fn take_failure(&self) -> Option<std::io::Error> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
     }
 
     fn touch(&self) {

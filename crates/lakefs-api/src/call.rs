@@ -163,18 +163,24 @@ impl LakeFsClient {
                 .headers(headers.clone());
             // An upload may take as long as it needs while it moves: it fails after the idle
             // timeout without progress (no chunk taken, or no answer after the last one).
-            let watch = match (uploading, self.inner.read_timeout) {
-                (true, Some(limit)) => Some((Progress::new(), limit)),
-                _ => None,
-            };
-            request = call
-                .body
-                .attach(request, watch.as_ref().map(|(progress, _)| progress));
+            let progress = uploading.then(Progress::new);
+            let watch = progress.clone().zip(self.inner.read_timeout);
+            request = call.body.attach(request, progress.as_ref());
             // Streaming transfers are bounded by the idle timeout instead of a total one.
             if let (false, Some(timeout)) = (op.streaming, self.inner.request_timeout) {
                 request = request.timeout(timeout);
             }
-            match send_attempt(&sent, request, attempt, header_limit, watch).await {
+            let mut outcome = send_attempt(&sent, request, attempt, header_limit, watch).await;
+            // A body that failed because its source could not be read is a local failure.
+            if let (Err(Error::Transport { .. }), Some(progress)) = (&outcome, &progress)
+                && let Some(source) = progress.take_failure()
+            {
+                outcome = Err(Error::LocalIo {
+                    context: format!("{}: cannot read the upload's content", op.id),
+                    source,
+                });
+            }
+            match outcome {
                 Err(e) if replayable && self.inner.retry.should_retry(op, &e, attempt) => {
                     let delay = self.inner.retry.delay(&e, attempt);
                     tracing::debug!(operation = op.id, attempt, ?delay, error = %e, "retrying");

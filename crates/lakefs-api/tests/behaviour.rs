@@ -711,3 +711,29 @@ async fn an_upload_without_an_answer_hits_the_idle_timeout() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_failing_upload_source_is_a_local_error() {
+    let server = mock_server().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/repositories/r/branches/b/objects"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(object_stats()))
+        .mount(&server)
+        .await;
+    let chunks = futures::stream::iter(vec![
+        Ok(bytes::Bytes::from_static(b"first part")),
+        Err(std::io::Error::other("the disk went away")),
+    ]);
+    let err = client(&server)
+        .upload_object(
+            "r",
+            "b",
+            "p",
+            UploadBody::from_stream(chunks, None),
+            Default::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LocalIo, "{err}");
+    assert!(err.to_string().contains("the disk went away"), "{err}");
+}

@@ -317,3 +317,40 @@ fn a_call_refused_before_sending_takes_nothing_from_the_reader() {
     std::thread::sleep(std::time::Duration::from_millis(50));
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+/// A reader that fails after its first chunk.
+struct Failing(bool);
+
+impl Read for Failing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if std::mem::replace(&mut self.0, true) {
+            return Err(std::io::Error::other("the pipe broke"));
+        }
+        buf[..4].copy_from_slice(b"data");
+        Ok(4)
+    }
+}
+
+#[test]
+fn a_failing_reader_is_a_local_error() {
+    let server = mock_server();
+    mount(
+        &server,
+        Mock::given(method("POST"))
+            .and(path("/api/v1/repositories/r/branches/b/objects"))
+            .respond_with(
+                ResponseTemplate::new(201).set_body_json(serde_json::json!({"path": "p",
+                "path_type": "object", "physical_address": "a", "checksum": "c", "mtime": 1})),
+            ),
+    );
+    let err = client(&server)
+        .upload_object(
+            "r",
+            "b",
+            "p",
+            UploadBody::from_reader(Failing(false), None),
+            Default::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LocalIo, "{err}");
+}
