@@ -292,15 +292,12 @@ pub struct ObjectMetadata {
 impl ObjectMetadata {
     pub(crate) fn from_response(status: u16, headers: &reqwest::header::HeaderMap) -> Self {
         // Lossy, not `to_str`: metadata and file names may be UTF-8, which `to_str` refuses.
-        let text = |value: &reqwest::header::HeaderValue| {
-            String::from_utf8_lossy(value.as_bytes()).into_owned()
-        };
-        let get = |name: &str| headers.get(name).map(text);
+        let get = |name: &str| header_text(headers, name);
         let user_metadata = headers
             .iter()
             .filter_map(|(name, value)| {
                 let key = name.as_str().strip_prefix("x-lakefs-meta-")?;
-                Some((key.to_string(), text(value)))
+                Some((key.to_string(), value_text(value)))
             })
             .collect();
         ObjectMetadata {
@@ -327,6 +324,16 @@ impl ObjectMetadata {
             None => self.content_length,
         }
     }
+}
+
+/// A header's value as text. Lossy rather than `to_str`: metadata and file names may be UTF-8,
+/// which `to_str` refuses.
+pub(crate) fn header_text(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).map(value_text)
+}
+
+fn value_text(value: &reqwest::header::HeaderValue) -> String {
+    String::from_utf8_lossy(value.as_bytes()).into_owned()
 }
 
 pub(crate) fn unquote(etag: &str) -> String {

@@ -3,7 +3,7 @@
 
 use crate::body::{
     ByteStream, ObjectDownload, ObjectMetadata, PartEtag, Progress, UploadBody, WithEtag,
-    WithLocation, unquote,
+    WithLocation, header_text, unquote,
 };
 use crate::client::LakeFsClient;
 use crate::config::Credentials;
@@ -307,11 +307,7 @@ fn redact_presigned(url: &reqwest::Url) -> String {
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+    header_text(response.headers(), name)
 }
 
 fn transport_error(sent: &Sent, source: reqwest::Error) -> Error {
@@ -396,30 +392,13 @@ async fn api_error(sent: &Sent, response: reqwest::Response) -> Error {
         .and_then(|v| crate::retry::parse_retry_after(&v, std::time::SystemTime::now()));
     let bytes = read_limited(response, ERROR_BODY_LIMIT).await;
     let reason = status.canonical_reason().unwrap_or("unknown status");
-    let body = error_body(sent.op, status.as_u16(), &bytes, content_type);
-    let server_message = match &body {
-        ErrorBody::MergeResult(_) | ErrorBody::StagingLocation(_) => {
-            serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| {
-                    v.get("message")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_string)
-                })
-                .filter(|m| !m.is_empty())
-        }
-        _ => None,
-    };
+    let (body, server_message) = error_body(sent.op, status.as_u16(), &bytes, content_type);
+    // The server's own words first, whatever the schema of the body; else a description.
     let message = server_message.unwrap_or_else(|| match &body {
-        ErrorBody::Error(e) if !e.message.is_empty() => e.message.clone(),
-        ErrorBody::NoAcl(e) if !e.message.is_empty() => e.message.clone(),
         ErrorBody::MergeResult(_) => format!("{reason}: merge conflict"),
         ErrorBody::StagingLocation(_) => format!("{reason}: the staged object changed"),
         ErrorBody::NotJson { snippet, .. } => format!("{reason}: {snippet}"),
-        ErrorBody::OtherJson(v) => match v.get("message").and_then(|m| m.as_str()) {
-            Some(m) => m.to_string(),
-            None => format!("{reason}: {}", snippet(v.to_string().as_bytes())),
-        },
+        ErrorBody::OtherJson(v) => format!("{reason}: {}", snippet(v.to_string().as_bytes())),
         _ => format!("{reason} (no message in the answer)"),
     });
     Error::Api(Box::new(ApiError {
@@ -435,21 +414,29 @@ async fn api_error(sent: &Sent, response: reqwest::Response) -> Error {
     }))
 }
 
+/// The body of an error answer, typed by the schema the spec documents for its status, and
+/// the non-empty `message` field of a JSON body.
 fn error_body(
     op: &OperationInfo,
     status: u16,
     bytes: &[u8],
     content_type: Option<String>,
-) -> ErrorBody {
+) -> (ErrorBody, Option<String>) {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return ErrorBody::Empty;
+        return (ErrorBody::Empty, None);
     }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        return ErrorBody::NotJson {
+        let body = ErrorBody::NotJson {
             content_type,
             snippet: snippet(bytes),
         };
+        return (body, None);
     };
+    let message = value
+        .get("message")
+        .and_then(|m| m.as_str())
+        .filter(|m| !m.is_empty())
+        .map(str::to_string);
     fn typed<T: DeserializeOwned>(v: &serde_json::Value) -> Option<T> {
         if !v.is_object() {
             return None;
@@ -473,7 +460,7 @@ fn error_body(
         }
         _ => None,
     };
-    parsed.unwrap_or(ErrorBody::OtherJson(value))
+    (parsed.unwrap_or(ErrorBody::OtherJson(value)), message)
 }
 
 fn decode_error(sent: &Sent, status: u16, request_id: Option<String>, message: String) -> Error {
