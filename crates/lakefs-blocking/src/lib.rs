@@ -32,8 +32,9 @@ mod client;
 mod generated;
 mod io;
 mod iter;
+pub mod prelude;
 
-pub use client::LakeFsClient;
+pub use client::{LakeFsClient, LakeFsClientBuilder};
 pub use generated::*;
 pub use io::{BodyReader, ObjectReader, UploadBody};
 pub use iter::{Items, Pages};
@@ -41,7 +42,6 @@ pub use iter::{Items, Pages};
 // Everything else a synchronous user needs, without depending on lakefs-api directly.
 pub use lakefs_api::{
     ApiError, Credentials, ENV_ACCESS_KEY_ID, ENV_CONFIG_FILE, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY,
-    Error, ErrorBody, ErrorKind, LakeFsClientBuilder, LakectlSettings, OPERATIONS, ObjectMetadata,
-    OperationInfo, PartEtag, ResponseInfo, Result, RetryConfig, Secret, WithEtag, WithLocation,
-    models,
+    Error, ErrorBody, ErrorKind, LakectlSettings, OPERATIONS, ObjectMetadata, OperationInfo,
+    PartEtag, ResponseInfo, Result, RetryConfig, Secret, WithEtag, WithLocation, models,
 };
