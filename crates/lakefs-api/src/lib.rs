@@ -50,6 +50,7 @@ mod error;
 mod generated;
 mod operation;
 pub mod pagination;
+pub mod prelude;
 mod retry;
 mod transfer;
 
