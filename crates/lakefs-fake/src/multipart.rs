@@ -134,18 +134,7 @@ impl ContentPart {
                     self.phase = Phase::Data(is_content);
                 }
                 Phase::Data(is_content) => {
-                    let (data, ended) = match memchr::memmem::find(&self.buffer, &self.delimiter) {
-                        Some(at) => {
-                            let data = self.buffer.split_to(at).freeze();
-                            self.buffer.advance(self.delimiter.len());
-                            (data, true)
-                        }
-                        None => {
-                            let certain =
-                                self.buffer.len().saturating_sub(self.delimiter.len() - 1);
-                            (self.buffer.split_to(certain).freeze(), false)
-                        }
-                    };
+                    let (data, ended, need_more) = self.data_until_delimiter();
                     if ended {
                         self.phase = if is_content {
                             Phase::Done
@@ -156,11 +145,35 @@ impl ContentPart {
                     if is_content && !data.is_empty() {
                         return Ok(Step::Data(data));
                     }
-                    if !ended {
+                    if need_more {
                         return Ok(Step::NeedMore);
                     }
                 }
             }
+        }
+    }
+
+    /// The part data that is certain (not a possible delimiter), whether the part ended (its
+    /// delimiter consumed), and whether more input is needed to go on.
+    ///
+    /// As in Go's `mime/multipart`, the delimiter counts only when `--`, a line break or
+    /// padding follows it; otherwise the bytes are data.
+    fn data_until_delimiter(&mut self) -> (Bytes, bool, bool) {
+        let Some(at) = memchr::memmem::find(&self.buffer, &self.delimiter) else {
+            let certain = self.buffer.len().saturating_sub(self.delimiter.len() - 1);
+            return (self.buffer.split_to(certain).freeze(), false, true);
+        };
+        let after = at + self.delimiter.len();
+        match self.buffer.get(after..after + 2) {
+            // What follows decides; the data before the delimiter is certain already.
+            None => (self.buffer.split_to(at).freeze(), false, true),
+            Some(next) if next == b"--" || matches!(next[0], b'\r' | b'\n' | b' ' | b'\t') => {
+                let data = self.buffer.split_to(at).freeze();
+                self.buffer.advance(self.delimiter.len());
+                (data, true, false)
+            }
+            // Not a delimiter after all: its first byte is data, search on after it.
+            Some(_) => (self.buffer.split_to(at + 1).freeze(), false, false),
         }
     }
 
@@ -276,6 +289,16 @@ mod tests {
                 parse("multipart/form-data; boundary=\"XyZ\"", BODY, piece).unwrap();
             assert_eq!(data, b"hello\r\n--Xy\r\nworld", "pieces of {piece}");
             assert_eq!(content_type.as_deref(), Some("text/csv"));
+        }
+    }
+
+    #[test]
+    fn a_delimiter_followed_by_other_bytes_is_data() {
+        let body =
+            b"--b\r\nContent-Disposition: form-data; name=content\r\n\r\nx\r\n--bz\r\n--b\r\n";
+        for piece in [1, 2, 5, body.len()] {
+            let (data, _) = parse("multipart/form-data; boundary=b", body, piece).unwrap();
+            assert_eq!(data, b"x\r\n--bz", "pieces of {piece}");
         }
     }
 
