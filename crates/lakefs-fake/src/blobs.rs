@@ -27,20 +27,25 @@ pub(crate) type ChunkStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Sen
 /// Stored bytes with their size and MD5.
 pub(crate) struct Blob {
     size: u64,
+    /// The MD5 of the content; for an assembled multipart object, the MD5 of its parts' MD5s.
     md5: [u8; 16],
+    /// How many parts an assembled multipart object has; 0 for a plain blob.
+    parts: usize,
     storage: Storage,
 }
 
 enum Storage {
     Memory(Vec<Bytes>),
     Disk(PathBuf),
+    /// An object assembled from multipart-upload parts, which keep their own bytes.
+    Parts(Vec<Arc<Blob>>),
 }
 
 impl fmt::Debug for Blob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Blob")
             .field("size", &self.size)
-            .field("md5", &self.md5_hex())
+            .field("etag", &self.etag())
             .finish_non_exhaustive()
     }
 }
@@ -65,7 +70,23 @@ impl Blob {
         Arc::new(Blob {
             size: data.len() as u64,
             md5: Md5::digest(data).into(),
+            parts: 0,
             storage: Storage::Memory(chunks),
+        })
+    }
+
+    /// An object made of these parts in order, as S3 completes a multipart upload: no bytes
+    /// are copied, and its ETag is S3's `md5(part md5s)-N`.
+    pub(crate) fn concat(parts: Vec<Arc<Blob>>) -> Arc<Blob> {
+        let mut md5 = Md5::new();
+        for part in &parts {
+            md5.update(part.md5);
+        }
+        Arc::new(Blob {
+            size: parts.iter().map(|part| part.size).sum(),
+            md5: md5.finalize().into(),
+            parts: parts.len(),
+            storage: Storage::Parts(parts),
         })
     }
 
@@ -74,14 +95,25 @@ impl Blob {
         self.size
     }
 
-    /// The MD5 of the content in lowercase hex: an S3 ETag without quotes.
-    pub(crate) fn md5_hex(&self) -> String {
-        hex(&self.md5)
+    /// The MD5 of the content.
+    pub(crate) fn md5(&self) -> [u8; 16] {
+        self.md5
+    }
+
+    /// The S3 ETag without quotes: the MD5 of the content in lowercase hex, or
+    /// `<md5 of the parts' md5s>-<parts>` for an assembled multipart object.
+    pub(crate) fn etag(&self) -> String {
+        if self.parts == 0 {
+            hex(&self.md5)
+        } else {
+            format!("{}-{}", hex(&self.md5), self.parts)
+        }
     }
 
     /// Streams `len` bytes from `start` (which the caller has checked against the size).
     pub(crate) async fn read(self: &Arc<Blob>, start: u64, len: u64) -> io::Result<ChunkStream> {
         match &self.storage {
+            Storage::Parts(parts) => Ok(parts_chunks(parts, start, len)),
             Storage::Memory(_) => Ok(memory_chunks(Arc::clone(self), start, len)),
             Storage::Disk(path) => {
                 let mut file = tokio::fs::File::open(path).await?;
@@ -108,6 +140,28 @@ impl Blob {
         }
         Ok(out)
     }
+}
+
+/// The chunks of `len` bytes from `start` of parts laid end to end; each part is opened
+/// when the stream reaches it.
+fn parts_chunks(parts: &[Arc<Blob>], start: u64, len: u64) -> ChunkStream {
+    let mut pieces = Vec::new();
+    let (mut offset, end) = (0u64, start.saturating_add(len));
+    for part in parts {
+        let (from, to) = (offset.max(start), (offset + part.size).min(end));
+        if from < to {
+            pieces.push((Arc::clone(part), from - offset, to - from));
+        }
+        offset += part.size;
+    }
+    let stream = futures::stream::iter(pieces)
+        .then(|(part, from, len)| async move { part.read(from, len).await })
+        .map(|opened| match opened {
+            Ok(chunks) => chunks,
+            Err(error) => Box::pin(futures::stream::once(async { Err(error) })) as ChunkStream,
+        })
+        .flatten();
+    Box::pin(stream)
 }
 
 /// A memory blob's chunks from `start`, sliced without copying.
@@ -189,13 +243,34 @@ impl BlobStore {
         })
     }
 
+    /// A blob of a whole body, chunk by chunk.
+    pub(crate) async fn receive<S>(&self, mut body: S) -> Result<Arc<Blob>, ReceiveError>
+    where
+        S: Stream<Item = io::Result<Bytes>> + Unpin,
+    {
+        let mut writer = self.writer().await.map_err(ReceiveError::Store)?;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(ReceiveError::Body)?;
+            writer.write(&chunk).await.map_err(ReceiveError::Store)?;
+        }
+        writer.finish().await.map_err(ReceiveError::Store)
+    }
+
     /// A blob of these bytes.
-    #[cfg(test)]
     pub(crate) async fn store_bytes(&self, data: &[u8]) -> io::Result<Arc<Blob>> {
         let mut writer = self.writer().await?;
         writer.write(data).await?;
         writer.finish().await
     }
+}
+
+/// Why a body did not become a blob.
+#[derive(Debug)]
+pub(crate) enum ReceiveError {
+    /// The body broke off (the connection failed or was cut).
+    Body(io::Error),
+    /// The blob store failed (a full disk).
+    Store(io::Error),
 }
 
 /// A blob being written; dropped unfinished, it leaves nothing behind.
@@ -283,6 +358,7 @@ impl BlobWriter {
         Ok(Arc::new(Blob {
             size: self.size,
             md5,
+            parts: 0,
             storage,
         }))
     }
@@ -311,7 +387,7 @@ mod tests {
         }
         let blob = writer.finish().await.unwrap();
         assert_eq!(blob.size(), data.len() as u64);
-        assert_eq!(blob.md5_hex(), hex(&Md5::digest(&data)));
+        assert_eq!(blob.etag(), hex(&Md5::digest(&data)));
         assert_eq!(blob.to_vec().await.unwrap(), data);
         for (start, len) in [
             (0u64, 1u64),
@@ -348,6 +424,24 @@ mod tests {
         drop(blob);
         assert_eq!(std::fs::read_dir(dir.join("blobs")).unwrap().count(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn assembled_objects_read_across_their_parts() {
+        let parts: Vec<Arc<Blob>> = [&b"hello "[..], b"multipart", b" world"]
+            .iter()
+            .map(|part| Blob::in_memory(part))
+            .collect();
+        let md5s: Vec<u8> = parts.iter().flat_map(|part| part.md5()).collect();
+        let whole = Blob::concat(parts);
+        assert_eq!(whole.to_vec().await.unwrap(), b"hello multipart world");
+        assert_eq!(whole.etag(), format!("{}-3", hex(&Md5::digest(&md5s))));
+        let mut stream = whole.read(4, 13).await.unwrap();
+        let mut got = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            got.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(got, b"o multipart w");
     }
 
     #[test]

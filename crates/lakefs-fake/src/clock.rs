@@ -31,6 +31,49 @@ pub(crate) fn http_date(unix: i64) -> String {
     )
 }
 
+/// `20060102T150405Z`, the form of S3's `X-Amz-Date`.
+pub(crate) fn amz_date(unix: i64) -> String {
+    let (year, month, day, hour, minute, second) = civil(unix);
+    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
+}
+
+/// Parses [`amz_date`]'s form.
+pub(crate) fn parse_amz_date(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 16 || bytes[8] != b'T' || bytes[15] != b'Z' {
+        return None;
+    }
+    let rfc3339 = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        text.get(0..4)?,
+        text.get(4..6)?,
+        text.get(6..8)?,
+        text.get(9..11)?,
+        text.get(11..13)?,
+        text.get(13..15)?
+    );
+    parse_rfc3339(&rfc3339)
+}
+
+/// `2006-01-02T15:04:05Z`, as Azure's `se=` carries it.
+pub(crate) fn rfc3339(unix: i64) -> String {
+    let (year, month, day, hour, minute, second) = civil(unix);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+}
+
+fn civil(unix: i64) -> (i64, i64, i64, i64, i64, i64) {
+    let (year, month, day) = civil_from_days(unix.div_euclid(86_400));
+    let seconds = unix.rem_euclid(86_400);
+    (
+        year,
+        month,
+        day,
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60,
+    )
+}
+
 /// Parses an RFC 3339 date-time (`2024-01-02T03:04:05Z`, fractions and offsets allowed) into
 /// Unix seconds.
 pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
@@ -111,6 +154,14 @@ mod tests {
         assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(http_date(1_709_251_199), "Thu, 29 Feb 2024 23:59:59 GMT");
+    }
+
+    #[test]
+    fn formats_and_parses_storage_dates() {
+        assert_eq!(amz_date(784_111_777), "19941106T084937Z");
+        assert_eq!(parse_amz_date("19941106T084937Z"), Some(784_111_777));
+        assert_eq!(parse_amz_date("1994-11-06"), None);
+        assert_eq!(rfc3339(784_111_777), "1994-11-06T08:49:37Z");
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! Deterministic ids: commit ids, meta-range ids, physical address names.
 //!
-//! No hashing crate is a dependency, so digests are built from std's SipHash (`DefaultHasher`
-//! with its fixed keys is deterministic) run once per 16 hex digits with different seeds. They
-//! only need to be stable and collision-unlikely, not cryptographic.
+//! Built from std's SipHash (`DefaultHasher` with its fixed keys is deterministic) run once per
+//! 16 hex digits with different seeds: they only need to be stable and collision-unlikely.
 
 use std::hash::{DefaultHasher, Hasher};
 
@@ -19,7 +18,7 @@ pub(crate) fn hex_digest(data: &[u8], words: u64) -> String {
 }
 
 /// 32 hex digits naming something that is not content (physical addresses); object ETags
-/// are real MD5s ([`crate::blobs::Blob::md5_hex`]).
+/// are real MD5s ([`crate::blobs::Blob::etag`]).
 pub(crate) fn short_id(data: &[u8]) -> String {
     hex_digest(data, 2)
 }

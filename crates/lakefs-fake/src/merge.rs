@@ -119,7 +119,8 @@ mod tests {
     fn entry(content: &str) -> Entry {
         let blob = Blob::in_memory(content.as_bytes());
         Entry {
-            checksum: blob.md5_hex(),
+            checksum: blob.etag(),
+            size: blob.size(),
             blob,
             physical_address: String::new(),
             mtime: 0,

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::blobs::Blob;
+use super::config::{Config, Storage};
 use super::digest;
 use super::http::ApiError;
+use super::store::{ObjectStore, StoredObject, key_of};
 
 /// Object path -> object.
 pub(crate) type Tree = BTreeMap<String, Entry>;
@@ -28,8 +30,11 @@ pub(crate) const COMMITTER: &str = "admin";
 pub(crate) struct Entry {
     /// The content; entries share it (copies, commits) rather than copying bytes.
     pub(crate) blob: Arc<Blob>,
-    /// The ETag without quotes: the MD5 of the content in hex, as S3 has it.
+    /// The ETag without quotes: the MD5 of the content in hex, as S3 has it (or, for a linked
+    /// object, the checksum its client gave).
     pub(crate) checksum: String,
+    /// The size in bytes: the blob's, or for a linked object the size its client gave.
+    pub(crate) size: u64,
     pub(crate) physical_address: String,
     pub(crate) mtime: i64,
     pub(crate) content_type: String,
@@ -38,7 +43,7 @@ pub(crate) struct Entry {
 
 impl Entry {
     pub(crate) fn size(&self) -> i64 {
-        i64::try_from(self.blob.size()).unwrap_or(i64::MAX)
+        i64::try_from(self.size).unwrap_or(i64::MAX)
     }
 
     /// The quoted `ETag` header value.
@@ -146,6 +151,8 @@ pub(crate) struct Repo {
     pub(crate) default_branch: String,
     pub(crate) creation_date: i64,
     pub(crate) read_only: bool,
+    /// The storage it lives on, in multi-storage mode.
+    pub(crate) storage_id: Option<String>,
     pub(crate) branches: BTreeMap<String, Branch>,
     /// Tag name -> commit id.
     pub(crate) tags: BTreeMap<String, String>,
@@ -161,6 +168,7 @@ pub(crate) struct NewRepo {
     pub(crate) storage_namespace: String,
     pub(crate) default_branch: String,
     pub(crate) read_only: bool,
+    pub(crate) storage_id: Option<String>,
     pub(crate) now: i64,
 }
 
@@ -173,6 +181,7 @@ impl Repo {
             default_branch: spec.default_branch.clone(),
             creation_date: spec.now,
             read_only: spec.read_only,
+            storage_id: spec.storage_id,
             branches: BTreeMap::new(),
             tags: BTreeMap::new(),
             commits: HashMap::new(),
@@ -192,13 +201,17 @@ impl Repo {
 
     /// The `Repository` JSON.
     pub(crate) fn to_json(&self) -> Value {
-        json!({
+        let mut repo = json!({
             "id": self.id,
             "creation_date": self.creation_date,
             "default_branch": self.default_branch,
             "storage_namespace": self.storage_namespace,
             "read_only": self.read_only,
-        })
+        });
+        if let Some(storage_id) = &self.storage_id {
+            repo["storage_id"] = json!(storage_id);
+        }
+        repo
     }
 
     /// Stores a commit and returns its id (64 hex digits).
@@ -277,10 +290,15 @@ fn meta_range_id(tree: &Tree) -> String {
     digest::id64(text.as_bytes())
 }
 
-/// Everything the fake server knows.
+/// Everything the fake server knows (metadata only: object bytes live in blobs).
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) repos: BTreeMap<String, Repo>,
+    /// The simulated object store's objects and multipart uploads.
+    pub(crate) store: ObjectStore,
+    pub(crate) config: Arc<Config>,
+    /// Seconds added to the wall clock for expiry checks (tests move time forward).
+    pub(crate) clock_offset: i64,
     /// Feeds unique physical addresses.
     object_sequence: u64,
     /// When the fake started: the admin user's creation date.
@@ -288,12 +306,40 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(now: i64) -> State {
+    pub(crate) fn new(now: i64, config: Arc<Config>) -> State {
         State {
             repos: BTreeMap::new(),
+            store: ObjectStore::default(),
+            config,
+            clock_offset: 0,
             object_sequence: 0,
             started: now,
         }
+    }
+
+    /// Now, on the clock that URL and address expiry is checked against.
+    pub(crate) fn now(&self) -> i64 {
+        super::clock::now().saturating_add(self.clock_offset)
+    }
+
+    /// The storage a repository lives on.
+    pub(crate) fn storage_of(&self, repo: &Repo) -> Result<&Storage, ApiError> {
+        self.config
+            .storage(repo.storage_id.as_deref())
+            .ok_or_else(|| ApiError::not_found("storage config not found"))
+    }
+
+    /// Puts an object into the simulated store at `address`.
+    pub(crate) fn store_object(&mut self, address: &str, blob: Arc<Blob>, content_type: &str) {
+        let mtime = self.now();
+        self.store.objects.insert(
+            key_of(address).to_string(),
+            StoredObject {
+                blob,
+                content_type: Some(content_type.to_string()),
+                mtime,
+            },
+        );
     }
 
     pub(crate) fn repo(&self, id: &str) -> Result<&Repo, ApiError> {
@@ -308,10 +354,18 @@ impl State {
             .ok_or_else(|| ApiError::not_found(format!("repository {id} not found")))
     }
 
-    /// A fresh physical address in the style of lakeFS's `mem` block adapter.
-    pub(crate) fn new_physical_address(&mut self, repo: &str) -> String {
+    /// A fresh physical address under the repository's storage namespace,
+    /// `<namespace>/data/<id>`; the id starts with its creation time (10 hex digits) so that
+    /// the age of a staged address can be told, as lakeFS's time-ordered ids allow.
+    pub(crate) fn new_physical_address(&mut self, repo: &str) -> Result<String, ApiError> {
         self.object_sequence += 1;
+        let now = self.now();
+        let namespace = self
+            .repo(repo)?
+            .storage_namespace
+            .trim_end_matches('/')
+            .to_string();
         let id = digest::short_id(format!("{repo}/{}", self.object_sequence).as_bytes());
-        format!("mem://{repo}/data/{id}")
+        Ok(format!("{namespace}/data/{:010x}{id}", now.max(0)))
     }
 }

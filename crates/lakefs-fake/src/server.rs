@@ -33,10 +33,20 @@ pub(crate) struct Shared {
 /// A response body: bytes in hand or a blob's chunks.
 pub(crate) type ResponseBody = UnsyncBoxBody<Bytes, io::Error>;
 
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The lakeFS API.
+    Api,
+    /// The simulated object store.
+    Storage,
+}
+
 /// A server running on its own thread; dropping it stops it.
 #[derive(Debug)]
 pub(crate) struct Running {
-    pub(crate) address: SocketAddr,
+    /// Where each listener serves, in the order given.
+    pub(crate) addresses: Vec<SocketAddr>,
     shutdown: Option<watch::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -54,33 +64,44 @@ impl Drop for Running {
     }
 }
 
-/// Serves `shared` on `listener` from a new thread with its own runtime of `workers` threads.
+/// Serves `shared` on each listener (in its role) from a new thread with its own runtime of
+/// `workers` threads.
 pub(crate) fn spawn(
-    listener: TcpListener,
+    listeners: Vec<(TcpListener, Role)>,
     shared: Arc<Shared>,
     workers: usize,
 ) -> io::Result<Running> {
-    listener.set_nonblocking(true)?;
-    let address = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers.max(1))
         .thread_name("lakefs-fake")
         .enable_all()
         .build()?;
     let (shutdown, stopped) = watch::channel(());
-    let listener = {
+    let mut addresses = Vec::new();
+    let mut loops = Vec::new();
+    {
         let _guard = runtime.enter();
-        tokio::net::TcpListener::from_std(listener)?
-    };
+        for (listener, role) in listeners {
+            listener.set_nonblocking(true)?;
+            addresses.push(listener.local_addr()?);
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            loops.push(accept_loop(
+                listener,
+                role,
+                Arc::clone(&shared),
+                stopped.clone(),
+            ));
+        }
+    }
     let thread = std::thread::Builder::new()
         .name("lakefs-fake".to_string())
         .spawn(move || {
-            runtime.block_on(accept_loop(listener, shared, stopped));
+            runtime.block_on(futures::future::join_all(loops));
             // Connections still open are cut here: the runtime goes with the server.
             runtime.shutdown_background();
         })?;
     Ok(Running {
-        address,
+        addresses,
         shutdown: Some(shutdown),
         thread: Some(thread),
     })
@@ -88,6 +109,7 @@ pub(crate) fn spawn(
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
+    role: Role,
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<()>,
 ) {
@@ -106,7 +128,7 @@ async fn accept_loop(
         tokio::spawn(async move {
             let service = service_fn(move |request: hyper::Request<Incoming>| {
                 let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(answer(&shared, request).await) }
+                async move { Ok::<_, Infallible>(answer(&shared, role, request).await) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service);
@@ -120,9 +142,13 @@ async fn accept_loop(
 
 async fn answer(
     shared: &Shared,
+    role: Role,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<ResponseBody> {
-    let reply = crate::router::respond(shared, request).await;
+    let reply = match role {
+        Role::Api => crate::router::respond(shared, request).await,
+        Role::Storage => crate::store::respond(shared, request).await,
+    };
     into_response(reply).await
 }
 

@@ -195,9 +195,14 @@ async fn config_version_and_current_user() {
     let api = Api::start().await;
     let config = api.json("/config").await;
     let storage = &config["storage_config"];
-    assert_eq!(storage["blockstore_type"], "mem");
-    assert_eq!(storage["blockstore_namespace_example"], "mem://example");
-    assert_eq!(storage["pre_sign_support"], false);
+    // By default the fake plays an S3-backed lakeFS.
+    assert_eq!(storage["blockstore_type"], "s3");
+    assert_eq!(
+        storage["blockstore_namespace_example"],
+        "s3://example-bucket/"
+    );
+    assert_eq!(storage["pre_sign_support"], true);
+    assert_eq!(storage["pre_sign_multipart_upload"], true);
     for field in [
         "blockstore_namespace_ValidityRegex",
         "import_validity_regex",
@@ -205,7 +210,7 @@ async fn config_version_and_current_user() {
         assert!(storage[field].is_string(), "{field}");
     }
     assert!(config["version_config"]["version"].is_string());
-    assert_eq!(api.json("/config/storage").await["blockstore_type"], "mem");
+    assert_eq!(api.json("/config/storage").await["blockstore_type"], "s3");
     assert!(api.json("/config/version").await["version"].is_string());
     let user = api.json("/user").await;
     assert_eq!(user["user"]["id"], "admin");
@@ -568,8 +573,15 @@ async fn get_object_headers_ranges_and_conditional_get() {
         .get("/repositories/repo/refs/main/objects?path=nope")
         .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    // presign=true redirects to the object store, which serves the same bytes.
+    let direct = api.get(url).await.bytes().await.unwrap();
     let presigned = api.get(&format!("{url}&presign=true")).await;
-    assert_eq!(presigned.status(), StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(presigned.status(), StatusCode::OK);
+    assert_ne!(
+        presigned.url().as_str(),
+        format!("{}{url}&presign=true", api.base)
+    );
+    assert_eq!(presigned.bytes().await.unwrap(), direct);
 }
 
 #[tokio::test]

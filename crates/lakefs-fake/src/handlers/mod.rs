@@ -6,6 +6,7 @@ mod merges;
 mod objects;
 mod repos;
 mod setup;
+mod staging;
 mod tags;
 
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use super::blobs::Blob;
 use super::http::{ApiError, HandlerResult, Query, Request};
 use super::model::{Repo, State};
 
-pub(crate) use objects::{check_upload, receive_upload};
+pub(crate) use objects::{ByteRange, check_upload, parse_range, receive_upload};
 
 /// What a handler gets besides the state: the request, its decoded path parameters, its
 /// decoded query and, for a streamed upload, the blob its body became.
@@ -64,8 +65,8 @@ pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> 
     match operation_id {
         "healthCheck" => setup::health_check(),
         "getSetupState" => setup::get_setup_state(),
-        "getConfig" => setup::get_config(),
-        "getStorageConfig" => setup::get_storage_config(),
+        "getConfig" => setup::get_config(state),
+        "getStorageConfig" => setup::get_storage_config(state),
         "getLakeFSVersion" => setup::get_lakefs_version(),
         "getCurrentUser" => setup::get_current_user(state),
 
@@ -94,6 +95,13 @@ pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> 
         "deleteObject" => objects::delete_object(ctx, state),
         "deleteObjects" => objects::delete_objects(ctx, state),
         "copyObject" => objects::copy_object(ctx, state),
+
+        "getPhysicalAddress" => staging::get_physical_address(ctx, state),
+        "linkPhysicalAddress" => staging::link_physical_address(ctx, state),
+        "createPresignMultipartUpload" => staging::create_presign_multipart_upload(ctx, state),
+        "uploadPart" => staging::upload_part(ctx, state),
+        "completePresignMultipartUpload" => staging::complete_presign_multipart_upload(ctx, state),
+        "abortPresignMultipartUpload" => staging::abort_presign_multipart_upload(ctx, state),
 
         "commit" => commits::commit(ctx, state),
         "getCommit" => commits::get_commit(ctx, state),

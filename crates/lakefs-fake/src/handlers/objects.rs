@@ -120,10 +120,16 @@ pub(super) fn upload_object(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
     check_upload(ctx, state)?;
     let path = ctx.query.required("path")?.to_string();
     let repo_id = ctx.param("repository");
-    let physical_address = state.new_physical_address(repo_id);
+    let physical_address = state.new_physical_address(repo_id)?;
+    state.store_object(
+        &physical_address,
+        Arc::clone(&upload.blob),
+        &upload.content_type,
+    );
     let repo = ctx.repo_mut(state)?;
     let entry = Entry {
-        checksum: upload.blob.md5_hex(),
+        checksum: upload.blob.etag(),
+        size: upload.blob.size(),
         blob: Arc::clone(&upload.blob),
         physical_address,
         mtime: clock::now(),
@@ -138,7 +144,10 @@ pub(super) fn upload_object(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
 }
 
 /// `If-None-Match: *` creates only; `If-Match: <etag>` replaces only that version.
-fn check_upload_preconditions(request: &Request, current: Option<&Entry>) -> Result<(), ApiError> {
+pub(super) fn check_upload_preconditions(
+    request: &Request,
+    current: Option<&Entry>,
+) -> Result<(), ApiError> {
     if let Some(value) = header(request, "if-none-match") {
         if value.trim() != "*" {
             return Err(ApiError::bad_request("If-None-Match only supports \"*\""));
@@ -156,7 +165,7 @@ fn check_upload_preconditions(request: &Request, current: Option<&Entry>) -> Res
     Ok(())
 }
 
-fn unquote(etag: &str) -> &str {
+pub(super) fn unquote(etag: &str) -> &str {
     let etag = etag.trim();
     etag.strip_prefix('"')
         .and_then(|inner| inner.strip_suffix('"'))
@@ -178,12 +187,41 @@ fn user_metadata(request: &Request) -> Metadata {
 
 pub(super) fn get_object(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
     if ctx.query.flag("presign", false)? {
-        return Err(ApiError::new(
-            501,
-            "lakefs-fake does not support presigned URLs",
-        ));
+        return presigned_get(ctx, state);
     }
     serve_object(ctx, state, true)
+}
+
+/// `getObject` with `presign=true`: a redirect to a presigned GET of the object store, after
+/// the conditional check (a matching `If-None-Match` is still 304), as lakeFS does.
+fn presigned_get(ctx: &Ctx<'_>, state: &State) -> HandlerResult {
+    let path = ctx.query.required("path")?;
+    let repo = ctx.repo(state)?;
+    let entry = repo
+        .lookup_entry(&repo.resolve(ctx.param("ref"))?, path)
+        .ok_or_else(|| object_not_found(path))?;
+    if header(ctx.request, "if-none-match").is_some_and(|value| unquote(value) == entry.checksum) {
+        return Ok(Reply::empty(304).header("etag", &entry.etag()));
+    }
+    let (url, _) = presigned_read(state, repo, entry)?;
+    Ok(Reply::empty(302).header("location", &url))
+}
+
+/// A presigned GET URL of an entry's bytes and its expiry; 400 where the storage cannot
+/// presign, as lakeFS answers `ErrOperationNotSupported`.
+fn presigned_read(state: &State, repo: &Repo, entry: &Entry) -> Result<(String, i64), ApiError> {
+    let storage = state.storage_of(repo)?;
+    if !storage.presign {
+        return Err(ApiError::bad_request("operation not supported"));
+    }
+    Ok(crate::store::presign(
+        &state.config,
+        storage.blockstore,
+        crate::store::Access::Read,
+        crate::store::key_of(&entry.physical_address),
+        None,
+        state.now(),
+    ))
 }
 
 /// Like `getObject` without the body; `Content-Length` still tells the size.
@@ -316,7 +354,13 @@ pub(super) fn stat_object(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
     let entry = repo
         .lookup_entry(&resolved, path)
         .ok_or_else(|| object_not_found(path))?;
-    Ok(Reply::json(200, &entry.stats_json(path, with_metadata)))
+    let mut stats = entry.stats_json(path, with_metadata);
+    if ctx.query.flag("presign", false)? {
+        let (url, expiry) = presigned_read(state, repo, entry)?;
+        stats["physical_address"] = json!(url);
+        stats["physical_address_expiry"] = json!(expiry);
+    }
+    Ok(Reply::json(200, &stats))
 }
 
 pub(super) fn list_objects(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
@@ -392,7 +436,7 @@ pub(super) fn copy_object(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
     let body: ObjectCopyCreation = json_body(ctx.request)?;
     let repo_id = ctx.param("repository");
     state.repo(repo_id)?;
-    let physical_address = state.new_physical_address(repo_id);
+    let physical_address = state.new_physical_address(repo_id)?;
     let repo = ctx.repo_mut(state)?;
     ensure_writable(repo)?;
     let branch = ctx.param("branch");
@@ -412,7 +456,13 @@ pub(super) fn copy_object(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
     let stats = copy.stats_json(&dest_path, true);
     repo.branch_mut(branch)?
         .staging
-        .insert(dest_path, Some(copy));
+        .insert(dest_path, Some(copy.clone()));
+    // The copy shares the bytes; the store gets them at the new address too.
+    state.store_object(
+        &copy.physical_address,
+        Arc::clone(&copy.blob),
+        &copy.content_type,
+    );
     Ok(Reply::json(201, &stats))
 }
 

@@ -17,6 +17,7 @@ struct RepositoryCreation {
     default_branch: Option<String>,
     #[serde(default)]
     read_only: bool,
+    storage_id: Option<String>,
 }
 
 pub(super) fn list_repositories(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
@@ -62,11 +63,19 @@ pub(super) fn create_repository(ctx: &Ctx<'_>, state: &mut State) -> HandlerResu
             body.name
         )));
     }
+    let storage_id = body.storage_id.filter(|id| !id.is_empty());
+    if state.config.storage(storage_id.as_deref()).is_none() {
+        return Err(ApiError::not_found(format!(
+            "storage config not found: {}",
+            storage_id.as_deref().unwrap_or("")
+        )));
+    }
     let repo = Repo::create(NewRepo {
         id: body.name.clone(),
         storage_namespace: body.storage_namespace,
         default_branch,
         read_only: body.read_only,
+        storage_id,
         now: clock::now(),
     });
     let created = repo.to_json();

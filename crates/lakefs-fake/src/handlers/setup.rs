@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::http::{HandlerResult, Reply};
+use crate::config::Storage;
+use crate::http::{ApiError, HandlerResult, Reply};
 use crate::model::{COMMITTER, State};
 
 /// The lakeFS version the fake claims: the spec it follows.
@@ -28,19 +29,6 @@ pub(super) fn get_setup_state() -> HandlerResult {
     ))
 }
 
-fn storage_config() -> Value {
-    json!({
-        "blockstore_type": "mem",
-        "blockstore_namespace_example": "mem://example",
-        "blockstore_namespace_ValidityRegex": "^mem://",
-        "pre_sign_support": false,
-        "pre_sign_support_ui": false,
-        "import_support": false,
-        "import_validity_regex": "^mem://",
-        "pre_sign_multipart_upload": false,
-    })
-}
-
 fn version_config() -> Value {
     json!({
         "version": VERSION,
@@ -49,19 +37,29 @@ fn version_config() -> Value {
     })
 }
 
-pub(super) fn get_config() -> HandlerResult {
-    Ok(Reply::json(
-        200,
-        &json!({
-            "version_config": version_config(),
-            "storage_config": storage_config(),
-            "storage_config_list": [storage_config()],
-        }),
-    ))
+/// A single-storage lakeFS reports its storage twice (`storage_config` and the list); a
+/// multi-storage one only in the list, each entry with its `blockstore_id`.
+pub(super) fn get_config(state: &State) -> HandlerResult {
+    let list: Vec<Value> = state.config.storages.iter().map(Storage::to_json).collect();
+    let mut config = json!({
+        "version_config": version_config(),
+        "storage_config_list": list,
+    });
+    if !state.config.multi_storage()
+        && let Some(single) = list.first()
+    {
+        config["storage_config"] = single.clone();
+    }
+    Ok(Reply::json(200, &config))
 }
 
-pub(super) fn get_storage_config() -> HandlerResult {
-    Ok(Reply::json(200, &storage_config()))
+/// The (deprecated) single storage configuration: the default storage.
+pub(super) fn get_storage_config(state: &State) -> HandlerResult {
+    let storage = state
+        .config
+        .storage(None)
+        .ok_or_else(|| ApiError::not_found("storage config not found"))?;
+    Ok(Reply::json(200, &storage.to_json()))
 }
 
 pub(super) fn get_lakefs_version() -> HandlerResult {
