@@ -84,6 +84,7 @@ pub mod cases;
 pub mod fake;
 pub mod fixtures;
 mod generated;
+pub mod hostile;
 pub mod mock;
 pub mod prism;
 pub mod routes;
