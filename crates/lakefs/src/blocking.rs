@@ -1,0 +1,1 @@
+//! Synchronous handles (the `blocking` feature).
