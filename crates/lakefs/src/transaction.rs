@@ -15,7 +15,9 @@ pub const TRANSACTION_BRANCH_PREFIX: &str = "tx-";
 
 impl Branch {
     /// Runs `body` as one atomic change of this branch, with the default settings (see
-    /// [`transaction`](Self::transaction)).
+    /// [`transaction`](Self::transaction), and [`Transaction::run`] for what happens and for
+    /// closures with errors of their own). **`body` may run more than once**: when the merge
+    /// back conflicts, it runs again on a fresh hidden branch.
     ///
     /// ```no_run
     /// # async fn run(main: lakefs::Branch) -> lakefs::Result<()> {
@@ -27,11 +29,10 @@ impl Branch {
     /// .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn transact<F, Fut, T, E>(&self, body: F) -> std::result::Result<T, E>
+    pub async fn transact<F, Fut, T>(&self, body: F) -> Result<T>
     where
         F: FnMut(Branch) -> Fut,
-        Fut: Future<Output = std::result::Result<T, E>>,
-        E: From<Error>,
+        Fut: Future<Output = Result<T>>,
     {
         self.transaction().run(body).await
     }
@@ -98,6 +99,9 @@ impl Transaction {
     ///
     /// **`body` may therefore run more than once**: it is an `FnMut`, and what it does outside
     /// the hidden branch (sending a message, counting) happens once per run.
+    ///
+    /// Its error type is yours, as long as an SDK [`Error`] converts into it (`E: From<Error>`);
+    /// the SDK's failures (creating, committing, merging) come back converted.
     pub async fn run<F, Fut, T, E>(self, mut body: F) -> std::result::Result<T, E>
     where
         F: FnMut(Branch) -> Fut,
