@@ -44,7 +44,6 @@ pub use lakefs_api::{
     ApiError, Credentials, DEFAULT_CALL_BUDGET, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MIN_THROUGHPUT, DEFAULT_READ_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ENV_ACCESS_KEY_ID,
     ENV_CONFIG_FILE, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY, Error, ErrorBody, ErrorKind,
-    LakectlSettings, MinThroughput, OPERATIONS, ObjectMetadata, OperationInfo,
-    PartEtag, ResponseInfo, Result, RetryConfig, Secret, TransferLimits, WithEtag, WithLocation,
-    models,
+    LakectlSettings, MinThroughput, OPERATIONS, ObjectMetadata, OperationInfo, PartEtag,
+    ResponseInfo, Result, RetryConfig, Secret, TransferLimits, WithEtag, WithLocation, models,
 };

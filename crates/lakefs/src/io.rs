@@ -98,13 +98,14 @@ impl ObjectReader {
         if target == self.position {
             return;
         }
-        if let ReadState::Streaming { chunk, skip: 0, .. } = &mut self.state {
-            if target > self.position && target - self.position <= chunk.len() as u64 {
-                let advance = (target - self.position) as usize;
-                let _ = chunk.split_to(advance);
-                self.position = target;
-                return;
-            }
+        if let ReadState::Streaming { chunk, skip: 0, .. } = &mut self.state
+            && target > self.position
+            && target - self.position <= chunk.len() as u64
+        {
+            let advance = (target - self.position) as usize;
+            let _ = chunk.split_to(advance);
+            self.position = target;
+            return;
         }
         self.position = target;
         self.state = match self.size {
@@ -128,10 +129,10 @@ fn io_error(err: Error) -> io::Error {
 /// The SDK error inside an I/O error made by this module, or the I/O error as a local one.
 pub(crate) fn from_io_error(err: io::Error, context: &str) -> Error {
     if err.get_ref().is_some_and(|inner| inner.is::<Error>()) {
-        if let Some(inner) = err.into_inner() {
-            if let Ok(err) = inner.downcast::<Error>() {
-                return *err;
-            }
+        if let Some(inner) = err.into_inner()
+            && let Ok(err) = inner.downcast::<Error>()
+        {
+            return *err;
         }
         return Error::InvalidArgument(format!("{context}: unreadable error"));
     }

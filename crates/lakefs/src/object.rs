@@ -82,8 +82,8 @@ impl Object {
         Ok(stats.metadata.unwrap_or_default())
     }
 
-    /// Copies it to `destination` on a branch (within the repository); the answer is the new
-    /// object's stats.
+    /// Copies it to `path` on the branch `destination` (within the repository); the answer
+    /// is a handle on the copy.
     pub async fn copy_to(&self, destination: &Branch, path: impl Into<String>) -> Result<Object> {
         let path = path.into();
         let creation = models::ObjectCopyCreation::new(self.path.to_string())

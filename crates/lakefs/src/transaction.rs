@@ -129,8 +129,13 @@ impl Transaction {
         }
     }
 
+    /// How many runs in all.
+    pub(crate) fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
     /// Creates the hidden branch; answers it and the commit it starts from.
-    async fn start(&self) -> Result<(Branch, String)> {
+    pub(crate) async fn start(&self) -> Result<(Branch, String)> {
         let repository = self.branch.repository();
         let tx = repository.branch(transaction_branch_name());
         let creation = models::BranchCreation::new(tx.id(), self.branch.id()).with_hidden(true);
@@ -142,7 +147,9 @@ impl Transaction {
         Ok((tx, base))
     }
 
-    async fn commit_and_merge(&self, tx: &Branch, base: &str) -> Result<()> {
+    /// Commits what the hidden branch holds uncommitted and merges it back, unless nothing
+    /// changed since `base`.
+    pub(crate) async fn commit_and_merge(&self, tx: &Branch, base: &str) -> Result<()> {
         let mut uncommitted = tx.uncommitted();
         let has_changes = match uncommitted.next().await {
             Some(change) => change.map(|_| true)?,
@@ -181,10 +188,10 @@ impl Cleanup {
 
     /// Deletes the branch now; if that fails, the drop tries once more in the background.
     async fn delete_now(&mut self) {
-        if let Some(branch) = &self.branch {
-            if branch.delete().await.is_ok() {
-                self.branch = None;
-            }
+        if let Some(branch) = &self.branch
+            && branch.delete().await.is_ok()
+        {
+            self.branch = None;
         }
     }
 }

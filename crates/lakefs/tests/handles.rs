@@ -1,4 +1,5 @@
 //! Every handle method the fake lakeFS serves, against it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
 mod support;
 

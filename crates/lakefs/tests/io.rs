@@ -1,4 +1,5 @@
 //! Object readers and writers, uploads from streams and directories, against the fake.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
 mod support;
 

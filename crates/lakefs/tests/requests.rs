@@ -1,4 +1,5 @@
 //! What the handles send, counted on a mock lakeFS: one streaming request for a sequential
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 //! read, one more per seek, and `deleteObjects` in batches of at most 1,000 paths.
 
 use lakefs_testkit::{Fixture, MockLakeFs, operation};

@@ -1,4 +1,5 @@
 //! Transactions against the fake: success, failure, panic, cancellation, conflict retries;
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 //! every way out leaves no `tx-` branch behind.
 
 mod support;

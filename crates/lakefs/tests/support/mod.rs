@@ -1,5 +1,5 @@
 //! The one place that connects the tests to an embedded fake lakeFS.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use lakefs_testkit::FakeLakeFs;
 
