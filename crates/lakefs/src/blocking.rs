@@ -534,6 +534,14 @@ impl Transaction {
         }
     }
 
+    /// Tags the merge commit.
+    pub fn tag(self, tag: impl Into<String>) -> Self {
+        Transaction {
+            inner: self.inner.tag(tag),
+            mode: self.mode,
+        }
+    }
+
     /// How many runs in all when merges conflict.
     pub fn max_attempts(self, attempts: u32) -> Self {
         Transaction {
@@ -563,7 +571,10 @@ impl Transaction {
             let outcome = self.mode.run(self.inner.commit_and_merge(&tx, &base));
             cleanup.delete_now();
             match outcome {
-                Ok(()) => return Ok(value),
+                Ok(merged) => {
+                    self.mode.run(self.inner.tag_merge(merged))?;
+                    return Ok(value);
+                }
                 Err(err) if err.is_conflict() && attempt < self.inner.attempts() => attempt += 1,
                 Err(err) => return Err(err.into()),
             }

@@ -44,6 +44,7 @@ impl Branch {
             message: format!("transaction on {}", self.id()),
             metadata: BTreeMap::new(),
             max_attempts: DEFAULT_TRANSACTION_ATTEMPTS,
+            tag: None,
         }
     }
 }
@@ -56,6 +57,7 @@ pub struct Transaction {
     message: String,
     metadata: BTreeMap<String, String>,
     max_attempts: u32,
+    tag: Option<String>,
 }
 
 impl Transaction {
@@ -81,6 +83,14 @@ impl Transaction {
     /// the branch changed meanwhile (default [`DEFAULT_TRANSACTION_ATTEMPTS`]; 1: no retry).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Tags the merge commit with `tag` once the transaction is merged (as the Python SDK's
+    /// `tag=`). Tagging comes after the merge: when it fails, the error is returned although
+    /// the changes are on the branch.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tag = Some(tag.into());
         self
     }
 
@@ -122,7 +132,10 @@ impl Transaction {
             let outcome = self.commit_and_merge(&tx, &base).await;
             cleanup.delete_now().await;
             match outcome {
-                Ok(()) => return Ok(value),
+                Ok(merged) => {
+                    self.tag_merge(merged).await?;
+                    return Ok(value);
+                }
                 Err(err) if err.is_conflict() && attempt < self.max_attempts => attempt += 1,
                 Err(err) => return Err(err.into()),
             }
@@ -149,7 +162,7 @@ impl Transaction {
 
     /// Commits what the hidden branch holds uncommitted and merges it back, unless nothing
     /// changed since `base`.
-    pub(crate) async fn commit_and_merge(&self, tx: &Branch, base: &str) -> Result<()> {
+    pub(crate) async fn commit_and_merge(&self, tx: &Branch, base: &str) -> Result<Option<String>> {
         let mut uncommitted = tx.uncommitted();
         let has_changes = match uncommitted.next().await {
             Some(change) => change.map(|_| true)?,
@@ -163,13 +176,30 @@ impl Transaction {
         }
         let head = tx.head().await?;
         if head.id() == base {
-            return Ok(()); // nothing changed: nothing to merge
+            return Ok(None); // nothing changed: nothing to merge
         }
         tx.merge_into(&self.branch)
             .message(self.message.clone())
             .metadata(self.metadata.clone())
             .await
-            .map(drop)
+            .map(Some)
+    }
+
+    /// Tags the merge commit, if a tag was asked for (the branch's head when nothing merged).
+    pub(crate) async fn tag_merge(&self, merged: Option<String>) -> Result<()> {
+        let Some(tag) = &self.tag else {
+            return Ok(());
+        };
+        let target = match merged {
+            Some(commit) => commit,
+            None => self.branch.head().await?.id().to_string(),
+        };
+        self.branch
+            .repository()
+            .tag(tag.clone())
+            .create(target)
+            .await?;
+        Ok(())
     }
 }
 

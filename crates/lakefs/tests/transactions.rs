@@ -64,6 +64,7 @@ async fn a_transaction_commits_and_merges_its_changes_at_once() {
         .transaction()
         .commit_message("replace the table")
         .metadata([("job", "tests")])
+        .tag("v1")
         .run(|tx| async move {
             assert!(tx.id().starts_with(TRANSACTION_BRANCH_PREFIX));
             tx.object("new.csv").upload("new").await?;
@@ -77,6 +78,7 @@ async fn a_transaction_commits_and_merges_its_changes_at_once() {
     assert!(!main.object("old.csv").exists().await.unwrap());
     let log: Vec<lakefs::models::Commit> = main.log().try_collect().await.unwrap();
     assert_ne!(log[0].id, before.id());
+    assert_eq!(repo.tag("v1").target().await.unwrap().commit_id, log[0].id);
     assert!(log.iter().any(|c| {
         c.message == "replace the table"
             && c.metadata
