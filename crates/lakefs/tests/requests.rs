@@ -149,3 +149,143 @@ async fn failures_of_a_batch_are_reported() {
         .unwrap_err();
     assert_eq!(err.kind(), lakefs::ErrorKind::Forbidden);
 }
+
+/// The request body of the only call of `operation`.
+async fn only_body(mock: &MockLakeFs, operation_id: &str) -> serde_json::Value {
+    let calls = mock.received_requests_for(operation_id).await;
+    assert_eq!(calls.len(), 1, "{operation_id}");
+    serde_json::from_slice(&calls[0].body).unwrap()
+}
+
+// The fake lakeFS answers 501 to revert, cherry-pick, imports and repository metadata; until
+// it serves them, these tests check what the handles send and how they read the answers.
+
+#[tokio::test]
+async fn revert_and_cherry_pick_send_the_commit() {
+    let mock = MockLakeFs::start().await;
+    mock.mount(Fixture::success_for("revertBranch")).await;
+    mock.mount(Fixture::success_for("cherryPick")).await;
+    let branch = lakefs::Client::new(mock.client())
+        .repository("r")
+        .branch("main");
+    branch.revert("abc123").await.unwrap();
+    let body = only_body(&mock, "revertBranch").await;
+    assert_eq!(body["ref"], "abc123");
+    assert_eq!(body["parent_number"], 0);
+    branch.cherry_pick("def456").await.unwrap();
+    assert_eq!(only_body(&mock, "cherryPick").await["ref"], "def456");
+    mock.assert_no_unexpected_requests();
+}
+
+#[tokio::test]
+async fn an_import_starts_reports_and_waits() {
+    let mock = MockLakeFs::start().await;
+    mock.mount(Mock::given(operation("importStart")).respond_with(
+        ResponseTemplate::new(202).set_body_json(serde_json::json!({"id": "imp-1"})),
+    ))
+    .await;
+    let running = serde_json::json!({"completed": false, "update_time": "2026-01-01T00:00:00Z", "ingested_objects": 5});
+    let done = serde_json::json!({"completed": true, "update_time": "2026-01-01T00:00:01Z", "ingested_objects": 9});
+    mock.mount(
+        Mock::given(operation("importStatus"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(running))
+            .up_to_n_times(2),
+    )
+    .await;
+    mock.mount(
+        Mock::given(operation("importStatus"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(done)),
+    )
+    .await;
+    let branch = lakefs::Client::new(mock.client())
+        .repository("r")
+        .branch("main");
+
+    // No source: refused before anything is sent.
+    let err = branch.import_data("nothing").await.unwrap_err();
+    assert_eq!(err.kind(), lakefs::ErrorKind::InvalidArgument);
+
+    let job = branch
+        .import_data("import the raw data")
+        .prefix("s3://bucket/raw/", "raw/")
+        .object("s3://bucket/one.csv", "one.csv")
+        .metadata([("source", "s3")])
+        .await
+        .unwrap();
+    assert_eq!(job.id(), "imp-1");
+    let body = only_body(&mock, "importStart").await;
+    assert_eq!(body["commit"]["message"], "import the raw data");
+    assert_eq!(body["commit"]["metadata"]["source"], "s3");
+    assert_eq!(body["paths"][0]["type"], "common_prefix");
+    assert_eq!(body["paths"][0]["path"], "s3://bucket/raw/");
+    assert_eq!(body["paths"][1]["type"], "object");
+    assert_eq!(body["paths"][1]["destination"], "one.csv");
+
+    let mut seen = Vec::new();
+    let outcome = job
+        .wait(std::time::Duration::from_millis(1), |status| {
+            seen.push(status.ingested_objects)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(outcome.completed);
+    assert_eq!(seen, [Some(5), Some(5), Some(9)]);
+}
+
+#[tokio::test]
+async fn a_failed_import_is_the_inner_error_of_wait() {
+    let mock = MockLakeFs::start().await;
+    let failed = serde_json::json!({"completed": false, "update_time": "2026-01-01T00:00:00Z", "error": {"message": "access denied to s3://bucket"}});
+    mock.mount(
+        Mock::given(operation("importStatus"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(failed)),
+    )
+    .await;
+    mock.mount(Mock::given(operation("importStart")).respond_with(
+        ResponseTemplate::new(202).set_body_json(serde_json::json!({"id": "imp-2"})),
+    ))
+    .await;
+    let branch = lakefs::Client::new(mock.client())
+        .repository("r")
+        .branch("main");
+    let job = branch
+        .import_data("m")
+        .prefix("s3://bucket/", "")
+        .await
+        .unwrap();
+    let error = job
+        .wait(std::time::Duration::from_millis(1), |_| {})
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.message, "access denied to s3://bucket");
+}
+
+#[tokio::test]
+async fn repository_metadata_is_read() {
+    let mock = MockLakeFs::start().await;
+    mock.mount(
+        Mock::given(operation("getRepositoryMetadata")).respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"owner": "data-team"})),
+        ),
+    )
+    .await;
+    let metadata = lakefs::Client::new(mock.client())
+        .repository("r")
+        .metadata()
+        .await
+        .unwrap();
+    assert_eq!(metadata.get("owner").map(String::as_str), Some("data-team"));
+}
+
+#[tokio::test]
+async fn the_server_configuration_is_fetched_once_per_client() {
+    let mock = MockLakeFs::start().await;
+    mock.mount(Fixture::success_for("getConfig")).await;
+    let client = lakefs::Client::new(mock.client());
+    let clone = client.clone();
+    client.server_config().await.unwrap();
+    clone.server_config().await.unwrap();
+    assert_eq!(mock.received_requests_for("getConfig").await.len(), 1);
+}
