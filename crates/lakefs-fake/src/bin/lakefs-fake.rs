@@ -4,6 +4,7 @@
 //! lakefs-fake [--listen ADDRESS] [--data-dir DIR] [--access-key-id ID --secret-access-key KEY]
 //! ```
 
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -230,11 +231,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("endpoint: {}", fake.endpoint());
-    println!("storage_endpoint: {}", fake.storage_endpoint());
-    println!("access_key_id: {}", fake.access_key_id());
-    println!("secret_access_key: {}", fake.secret_access_key());
-    println!("blockstore: {}", options.blockstore);
+    // A closed stdout (the starter stopped listening) must not stop the server.
+    let _ = writeln!(
+        std::io::stdout(),
+        "endpoint: {}\nstorage_endpoint: {}\naccess_key_id: {}\nsecret_access_key: {}\nblockstore: {}",
+        fake.endpoint(),
+        fake.storage_endpoint(),
+        fake.access_key_id(),
+        fake.secret_access_key(),
+        options.blockstore
+    );
+    let _ = std::io::stdout().flush();
     // The fake serves from its own thread; this one waits until the process is interrupted
     // or killed (the default signal handling ends it).
     loop {
