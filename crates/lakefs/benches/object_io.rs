@@ -40,7 +40,12 @@ fn cpu_seconds() -> f64 {
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -65,7 +70,10 @@ fn serve_fake() {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     if args.first().map(String::as_str) == Some("--serve-fake") {
         serve_fake();
         return;
@@ -145,7 +153,9 @@ fn main() {
     let _ = child.wait();
 
     let peak_kib = status_kib("VmHWM:");
-    println!("object_io: {size_mib} MiB, {runs} runs, API path (uploadObject / getObject), fake lakeFS in a child process");
+    println!(
+        "object_io: {size_mib} MiB, {runs} runs, API path (uploadObject / getObject), fake lakeFS in a child process"
+    );
     println!(
         "  writer: median {:.0} MiB/s, {:.2} CPU s per run (this process)",
         median(&mut write_mibs),
