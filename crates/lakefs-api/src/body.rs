@@ -139,7 +139,7 @@ impl Progress {
             .take()
     }
 
-    fn touch(&self) {
+    pub(crate) fn touch(&self) {
         let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_millis
             .store(now, std::sync::atomic::Ordering::Relaxed);

@@ -244,7 +244,7 @@ fn call_headers(call: &Call) -> Result<reqwest::header::HeaderMap> {
 }
 
 /// One attempt, in its own tracing span; a non-success status becomes [`Error::Api`].
-async fn send_attempt(
+pub(crate) async fn send_attempt(
     sent: &Sent,
     request: reqwest::RequestBuilder,
     attempt: u32,
@@ -299,7 +299,7 @@ fn redact(url: &reqwest::Url) -> String {
 }
 
 /// An object-store URL without its query: a presigned URL's query is a credential.
-fn redact_presigned(url: &reqwest::Url) -> String {
+pub(crate) fn redact_presigned(url: &reqwest::Url) -> String {
     let mut url = url.clone();
     url.set_query(None);
     url.set_fragment(None);
@@ -557,7 +557,11 @@ pub(crate) async fn head(answer: (Sent, reqwest::Response)) -> Result<ObjectMeta
 
 /// The body as a stream that fails when no data comes for `idle` (the whole transfer may
 /// take as long as it needs).
-fn body_stream(sent: Sent, response: reqwest::Response, idle: Option<Duration>) -> ByteStream {
+pub(crate) fn body_stream(
+    sent: Sent,
+    response: reqwest::Response,
+    idle: Option<Duration>,
+) -> ByteStream {
     let state = Some((response.bytes_stream().boxed(), sent));
     let chunks = futures::stream::unfold(state, move |state| async move {
         let (mut chunks, sent) = state?;
@@ -629,7 +633,7 @@ impl LakeFsClient {
         }
     }
 
-    pub(crate) async fn download(
+    pub(crate) async fn object_download(
         &self,
         answer: (Sent, reqwest::Response),
         range: Option<&str>,

@@ -44,6 +44,8 @@ pub(crate) struct Inner {
     /// How long a streaming download may go without data (its headers included).
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
+    /// The server's storage configuration, fetched once for transfers and shared by clones.
+    pub(crate) storage: Arc<crate::transfer::StorageConfigCache>,
 }
 
 impl std::fmt::Debug for LakeFsClient {
@@ -283,6 +285,7 @@ impl LakeFsClientBuilder {
                 request_timeout,
                 read_timeout: self.read_timeout.unwrap_or(Some(DEFAULT_READ_TIMEOUT)),
                 retry: self.retry.unwrap_or_default(),
+                storage: Arc::default(),
             }),
         })
     }

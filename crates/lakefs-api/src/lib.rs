@@ -51,6 +51,7 @@ mod generated;
 mod operation;
 pub mod pagination;
 mod retry;
+pub mod transfer;
 
 pub use body::{
     ByteStream, ObjectDownload, ObjectMetadata, PartEtag, UploadBody, WithEtag, WithLocation,
