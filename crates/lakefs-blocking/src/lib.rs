@@ -32,6 +32,7 @@ mod client;
 mod generated;
 mod io;
 mod iter;
+pub mod transfer;
 
 pub use client::LakeFsClient;
 pub use generated::*;

@@ -80,6 +80,13 @@ pub struct DownloadOutcome {
     pub bytes: u64,
 }
 
+impl DownloadOutcome {
+    /// An outcome, for wrappers that run the download themselves (the blocking facade).
+    pub fn new(path: TransferPath, bytes: u64) -> Self {
+        DownloadOutcome { path, bytes }
+    }
+}
+
 impl LakeFsClient {
     /// A download of one object from `ref_`, straight from the object store when the
     /// repository's storage allows: one presigned GET below the part size, parallel ranged

@@ -58,7 +58,27 @@ pub struct Upload {
 enum Source {
     Bytes(Bytes),
     File(PathBuf),
-    Stream(BoxStream<'static, std::io::Result<Bytes>>, Option<u64>),
+    /// In a mutex only so that the builder is `Sync` (its `&self` methods run across awaits);
+    /// it is never locked, only taken out.
+    Stream(
+        Mutex<BoxStream<'static, std::io::Result<Bytes>>>,
+        Option<u64>,
+    ),
+}
+
+fn stream_source(
+    stream: BoxStream<'static, std::io::Result<Bytes>>,
+    length: Option<u64>,
+) -> Source {
+    Source::Stream(Mutex::new(stream), length)
+}
+
+fn into_stream(
+    stream: Mutex<BoxStream<'static, std::io::Result<Bytes>>>,
+) -> BoxStream<'static, std::io::Result<Bytes>> {
+    stream
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Source {
@@ -151,7 +171,7 @@ impl Upload {
         stream: impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
         length: Option<u64>,
     ) -> Self {
-        self.source = Some(Source::Stream(stream.boxed(), length));
+        self.source = Some(stream_source(stream.boxed(), length));
         self
     }
 
@@ -160,7 +180,7 @@ impl Upload {
         let length = body.len();
         self.source = Some(match body.source {
             crate::body::UploadSource::Bytes(b) => Source::Bytes(b),
-            crate::body::UploadSource::Stream(s) => Source::Stream(s, length),
+            crate::body::UploadSource::Stream(s) => stream_source(s, length),
         });
         self
     }
@@ -385,7 +405,7 @@ impl Upload {
                 let chunks = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).boxed();
                 UploadBody::from_stream(counted(chunks), size)
             }
-            Source::Stream(s, length) => UploadBody::from_stream(counted(s), length),
+            Source::Stream(s, length) => UploadBody::from_stream(counted(into_stream(s)), length),
         };
         let is_bytes = matches!(body.source, crate::body::UploadSource::Bytes(_));
         let options = UploadObjectOptions {
@@ -505,6 +525,7 @@ impl Upload {
                 answer.checksum
             }
             Source::Stream(stream, _) => {
+                let stream = into_stream(stream);
                 // A stream is read once: one attempt.
                 let url = presigned(&stage(false).await?)?;
                 let answer = client
@@ -683,7 +704,7 @@ impl PartReader {
                 let file = std::fs::File::open(&path).map_err(|e| local_io(&path, e))?;
                 PartSource::File(Some(file), path)
             }
-            Source::Stream(s, _) => PartSource::Stream(s, Bytes::new()),
+            Source::Stream(s, _) => PartSource::Stream(into_stream(s), Bytes::new()),
         };
         Ok(PartReader {
             source,
@@ -797,7 +818,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stream_is_cut_into_parts_of_the_size_asked() {
-        let mut reader = PartReader::new(Source::Stream(chunks(&[3, 5, 1, 7]), None), None)
+        let mut reader = PartReader::new(stream_source(chunks(&[3, 5, 1, 7]), None), None)
             .await
             .unwrap();
         let mut sizes = Vec::new();
@@ -813,7 +834,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_short_stream_of_announced_size_is_an_error() {
-        let mut reader = PartReader::new(Source::Stream(chunks(&[3]), None), Some(10))
+        let mut reader = PartReader::new(stream_source(chunks(&[3]), None), Some(10))
             .await
             .unwrap();
         let err = reader.next_part(4).await.unwrap_err();
