@@ -32,7 +32,9 @@
 //!
 //! Write your code against the SDK's traits (`&dyn BranchesApi`, `&impl CommitsApi`...), then
 //! in a test start a [`MockLakeFs`], mount the answers the scenario needs, and hand your code
-//! [`MockLakeFs::client`]:
+//! [`MockLakeFs::client`]. Code that uses the pagination streams takes an `Arc<dyn ObjectsApi>`
+//! instead (a stream owns its client; `Arc::new(lakefs.client())`), as the
+//! `lakefs_api::prelude` docs show:
 //!
 //! ```
 //! use lakefs_api::{BranchesApi, models::BranchCreation};

@@ -27,6 +27,7 @@
 
 mod capabilities;
 mod download;
+mod limits;
 mod multipart;
 mod ranged;
 mod store;
@@ -35,6 +36,8 @@ mod upload;
 pub use capabilities::StorageCapabilities;
 pub(crate) use capabilities::StorageConfigCache;
 pub use download::{Download, DownloadOutcome, DownloadStream};
+pub use limits::{DEFAULT_MIN_THROUGHPUT, MinThroughput, TransferLimits};
+pub(crate) use limits::{TransferWatch, Violation, guard_download, guard_upload};
 pub use multipart::{CompletedPart, MultipartUpload};
 pub use ranged::RangedReader;
 pub use upload::{Upload, UploadOutcome};

@@ -3,8 +3,8 @@
 
 use super::Meter;
 use crate::LakeFsClient;
-use crate::body::{Progress, header_text, unquote};
-use crate::call::{Sent, body_stream, redact_presigned, send_attempt};
+use crate::body::{header_text, unquote};
+use crate::call::redact_presigned;
 use crate::error::{Error, Result};
 use crate::operation::OperationInfo;
 use bytes::{Bytes, BytesMut};
@@ -18,8 +18,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub(crate) const EXPIRY_BUFFER: Duration = Duration::from_secs(15);
 /// A URL the store refused (403) is refreshed at most this often for one request.
 const MAX_URL_REFRESHES: u32 = 2;
-/// Bodies are handed to the connection in slices of this size (progress and idle timeout).
-const SLICE: usize = 1024 * 1024;
 
 const fn store_operation(id: &'static str, method: &'static str) -> OperationInfo {
     OperationInfo {
@@ -243,7 +241,6 @@ impl LakeFsClient {
     ) -> Result<PutAnswer> {
         let length = body.len();
         let sent_bytes = Arc::new(AtomicU64::new(0));
-        let progress = Progress::new();
         let hasher = (options.hash_stream && matches!(body, PutBody::Stream(..)))
             .then(|| Arc::new(Mutex::new(Md5::new())));
         let mut request = self
@@ -258,58 +255,39 @@ impl LakeFsClient {
             request = request.header("x-ms-blob-type", "BlockBlob");
         }
         // An empty body is sent as none: stores answer a chunked empty body with 501.
-        if length > 0 {
+        let upload = (length > 0).then(|| {
             let chunks: BoxStream<'static, std::io::Result<Bytes>> = match body {
-                PutBody::Bytes(b) => {
-                    let slices: Vec<std::io::Result<Bytes>> = (0..b.len())
-                        .step_by(SLICE)
-                        .map(|start| Ok(b.slice(start..(start + SLICE).min(b.len()))))
-                        .collect();
-                    futures::stream::iter(slices).boxed()
-                }
+                PutBody::Bytes(b) => futures::stream::once(async move { Ok(b) }).boxed(),
                 PutBody::Stream(s, _) => s,
             };
-            let (counted, meter, touched, hashing) = (
-                sent_bytes.clone(),
-                meter.clone(),
-                progress.clone(),
-                hasher.clone(),
-            );
-            let chunks = chunks.inspect_ok(move |chunk| {
-                touched.touch();
-                if let Some(hasher) = &hashing {
-                    lock(hasher).update(chunk);
-                }
-                counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                meter.add(chunk.len() as u64);
-            });
-            request = request.body(reqwest::Body::wrap_stream(chunks));
-        }
-        let sent = Sent {
-            op: &STORE_PUT,
-            method: "PUT".into(),
-            url: redact_presigned(url),
-        };
-        let watch = self.inner.read_timeout.map(|limit| (progress, limit));
-        let answer = send_attempt(&sent, request, 1, None, watch).await;
-        let answer = match answer {
-            Ok((_, response)) => {
-                let checksum = response_checksum(response.headers());
-                // Drain the (tiny) body so the connection is reused.
-                let _ = response.bytes().await;
-                match checksum {
-                    Some(checksum) => Ok(PutAnswer {
-                        checksum,
-                        stream_md5: hasher.map(|h| hex(&lock(&h).clone().finalize())),
-                    }),
-                    None => Err(Error::Integrity(format!(
-                        "PUT {}: the store answered without an ETag",
-                        sent.url
-                    ))),
-                }
+            let (counted, meter, hashing) = (sent_bytes.clone(), meter.clone(), hasher.clone());
+            chunks
+                .inspect_ok(move |chunk| {
+                    if let Some(hasher) = &hashing {
+                        lock(hasher).update(chunk);
+                    }
+                    counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    meter.add(chunk.len() as u64);
+                })
+                .boxed()
+        });
+        let answer = async {
+            let answer = self.send_to_store(&STORE_PUT, url, request, upload).await?;
+            let checksum = response_checksum(&answer.headers);
+            // Drain the (tiny) body so that the connection is reused.
+            let _ = answer.body.bytes().await;
+            match checksum {
+                Some(checksum) => Ok(PutAnswer {
+                    checksum,
+                    stream_md5: hasher.map(|h| hex(&lock(&h).clone().finalize())),
+                }),
+                None => Err(Error::Integrity(format!(
+                    "PUT {}: the store answered without an ETag",
+                    redact_presigned(url)
+                ))),
             }
-            Err(e) => Err(e),
-        };
+        }
+        .await;
         if answer.is_err() {
             meter.sub(sent_bytes.load(Ordering::Relaxed));
         }
@@ -330,41 +308,33 @@ impl LakeFsClient {
             reqwest::header::RANGE,
             format!("bytes={}-{}", range.start, range.end - 1),
         );
-        let sent = Sent {
-            op: &STORE_GET,
-            method: "GET".into(),
-            url: redact_presigned(url),
-        };
-        let (sent, response) =
-            send_attempt(&sent, request, 1, self.inner.read_timeout, None).await?;
-        let status = response.status().as_u16();
+        let shown = redact_presigned(url);
+        let answer = self.send_to_store(&STORE_GET, url, request, None).await?;
         let whole = range.start == 0 && length == size;
-        if status != 206 && !(status == 200 && whole) {
+        if answer.status != 206 && !(answer.status == 200 && whole) {
             return Err(Error::Integrity(format!(
-                "GET {} range {}-{}: the store answered {status}, not 206",
-                sent.url,
+                "GET {shown} range {}-{}: the store answered {}, not 206",
                 range.start,
-                range.end - 1
+                range.end - 1,
+                answer.status
             )));
         }
-        let etag = header_text(response.headers(), "etag").map(|e| unquote(&e));
-        let announced = header_text(response.headers(), "content-length")
+        let etag = header_text(&answer.headers, "etag").map(|e| unquote(&e));
+        let announced = header_text(&answer.headers, "content-length")
             .and_then(|l| l.trim().parse::<u64>().ok());
         if announced.is_some_and(|l| l != length) {
             return Err(Error::Integrity(format!(
-                "GET {}: the store announced {announced:?} bytes for a range of {length}",
-                sent.url
+                "GET {shown}: the store announced {announced:?} bytes for a range of {length}"
             )));
         }
-        let url_text = sent.url.clone();
-        let mut body = body_stream(sent, response, self.inner.read_timeout);
+        let mut body = answer.body;
         let mut buffer = BytesMut::with_capacity(usize::try_from(length).unwrap_or(0));
         let mut counted = 0u64;
         let outcome = async {
             while let Some(chunk) = body.try_next().await? {
                 if buffer.len() + chunk.len() > buffer.capacity() {
                     return Err(Error::Integrity(format!(
-                        "GET {url_text}: the store sent more than the {length} bytes asked for"
+                        "GET {shown}: the store sent more than the {length} bytes asked for"
                     )));
                 }
                 buffer.extend_from_slice(&chunk);
@@ -373,7 +343,7 @@ impl LakeFsClient {
             }
             if buffer.len() as u64 != length {
                 return Err(Error::Integrity(format!(
-                    "GET {url_text}: the body ended after {} of {length} bytes",
+                    "GET {shown}: the body ended after {} of {length} bytes",
                     buffer.len()
                 )));
             }

@@ -202,7 +202,7 @@ fn blocking_client(endpoint: &str, prefer: Option<u16>) -> lakefs_blocking::Lake
         .build()
         .unwrap();
     lakefs_blocking::LakeFsClient::from_builder(
-        lakefs_blocking::LakeFsClient::builder()
+        lakefs_api::LakeFsClient::builder()
             .endpoint(endpoint)
             .access_key(
                 "AKIAIOSFODNN7EXAMPLE",
