@@ -2,7 +2,7 @@
 //!
 //! Every example calls [`connect`]. When lakeFS is configured the way lakectl users configure it
 //! (`LAKECTL_SERVER_ENDPOINT_URL`, `LAKECTL_CREDENTIALS_*`, or `~/.lakectl.yaml`), the examples
-//! talk to that server. Otherwise they start an embedded fake lakeFS (from `lakefs-testkit`)
+//! talk to that server. Otherwise they start an embedded fake lakeFS (the `lakefs-fake` crate)
 //! and say so on their first line of output, so that they run anywhere with no setup.
 //!
 //! ```no_run
@@ -16,8 +16,7 @@
 #![deny(missing_docs)]
 
 use lakefs_api::{ConfigApi, Error, LakeFsClient, LakectlSettings};
-use lakefs_testkit::FakeLakeFs;
-use lakefs_testkit::fake::BlockingFakeLakeFs;
+use lakefs_fake::{BlockingFakeLakeFs, FakeLakeFs};
 use std::fmt;
 
 /// Environment variable giving the base of the storage namespaces of the repositories the
@@ -49,11 +48,7 @@ pub async fn connect() -> Result<(LakeFsClient, Option<FakeLakeFs>), Error> {
          using an embedded fake lakeFS at {}",
         fake.endpoint()
     );
-    let client = LakeFsClient::builder()
-        .endpoint(fake.endpoint())
-        .access_key(fake.access_key_id(), fake.secret_access_key())
-        .build()?;
-    Ok((client, Some(fake)))
+    Ok((fake.client()?, Some(fake)))
 }
 
 /// The blocking form of [`connect`], for synchronous programs: no async code, no tokio.
@@ -76,12 +71,7 @@ pub fn connect_blocking()
          using an embedded fake lakeFS at {}",
         fake.endpoint()
     );
-    let client = lakefs_blocking::LakeFsClient::from_builder(
-        lakefs_blocking::LakeFsClient::builder()
-            .endpoint(fake.endpoint())
-            .access_key(fake.access_key_id(), fake.secret_access_key()),
-    )?;
-    Ok((client, Some(fake)))
+    Ok((fake.client()?, Some(fake)))
 }
 
 /// The storage namespace for a new repository: `<base>/<repository>`. The base is
