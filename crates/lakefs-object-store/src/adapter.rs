@@ -327,6 +327,76 @@ fn split_listing(
     Ok((common_prefixes, objects))
 }
 
+/// How often a whole-object read starts again when the object changed between its
+/// `getObject` and its `statObject`; the last attempt reports only the content type.
+const READ_ATTEMPTS: usize = 3;
+
+/// What the headers of a download say of the object.
+fn download_meta(location: &Path, ref_: &str, headers: &lakefs_api::ObjectMetadata) -> ObjectMeta {
+    ObjectMeta {
+        location: location.clone(),
+        last_modified: headers
+            .last_modified
+            .as_deref()
+            .and_then(|date| DateTime::parse_from_rfc2822(date).ok())
+            .map(|date| date.with_timezone(&Utc))
+            .unwrap_or_default(),
+        size: headers.object_size().unwrap_or(0),
+        e_tag: headers.etag.as_deref().map(etag),
+        version: keys::is_commit_id(ref_).then(|| ref_.to_string()),
+    }
+}
+
+/// A read: `getObject` (one `If-None-Match` value as its header), every precondition checked
+/// against the answer's ETag and date, and for a whole object its user metadata from a
+/// `statObject` of the same version.
+async fn read(
+    store: &LakeFsStore,
+    target: &Target,
+    location: &Path,
+    options: &GetOptions,
+) -> object_store::Result<(ObjectMeta, Attributes, lakefs_api::ObjectDownload)> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let if_none_match = match &options.if_none_match {
+            Some(value) if !needs_stat(options) => Some(etag(checksum(value))),
+            _ => None,
+        };
+        let download = store
+            .data
+            .get(
+                &target.ref_,
+                &target.path,
+                options.range.as_ref().map(range_header),
+                if_none_match,
+            )
+            .await
+            .map_err(api(&target.path))?;
+        if download.is_not_modified() {
+            return Err(Failure::NotModified {
+                path: location.to_string(),
+                source: "the object's ETag matches if_none_match".into(),
+            }
+            .into());
+        }
+        let meta = download_meta(location, &target.ref_, &download.metadata);
+        options.check_preconditions(&meta)?;
+        let mut attributes = Attributes::new();
+        if let Some(content_type) = download.metadata.content_type.clone() {
+            attributes.insert(Attribute::ContentType, AttributeValue::from(content_type));
+        }
+        if options.range.is_some() || attempt == READ_ATTEMPTS {
+            return Ok((meta, attributes, download));
+        }
+        let stats = stat(store, target).await?;
+        if download.metadata.etag.as_deref() == Some(stats.checksum.as_str()) {
+            return Ok((meta, attributes_of(&stats), download));
+        }
+        // Replaced in between: read again, so that data and attributes are of one version.
+    }
+}
+
 #[async_trait]
 impl ObjectStore for LakeFsStore {
     async fn put_opts(
@@ -407,74 +477,8 @@ impl ObjectStore for LakeFsStore {
                 attributes_of(&stats),
             ));
         }
-        // Stats first when a precondition needs them or when the whole object is read (only
-        // `statObject` gives its user metadata); `getObject` must then serve that same
-        // version of the object.
-        let stats = if needs_stat(&options) || options.range.is_none() {
-            let stats = stat(self, &target).await?;
-            options.check_preconditions(&object_meta(location.clone(), &target.ref_, &stats))?;
-            Some(stats)
-        } else {
-            None
-        };
-        let if_none_match = match (&stats, &options.if_none_match) {
-            (None, Some(value)) => Some(etag(checksum(value))),
-            _ => None,
-        };
-        let download = self
-            .data
-            .get(
-                &target.ref_,
-                &target.path,
-                options.range.as_ref().map(range_header),
-                if_none_match,
-            )
-            .await
-            .map_err(api(&target.path))?;
-        if download.is_not_modified() {
-            return Err(Failure::NotModified {
-                path: location.to_string(),
-                source: "the object's ETag matches if_none_match".into(),
-            }
-            .into());
-        }
+        let (meta, attributes, download) = read(self, &target, location, &options).await?;
         let headers = &download.metadata;
-        if let Some(stats) = &stats
-            && headers.etag.as_deref().is_some_and(|e| e != stats.checksum)
-        {
-            return Err(Failure::Precondition {
-                path: location.to_string(),
-                source: "the object changed while it was being read".into(),
-            }
-            .into());
-        }
-        let (meta, attributes) = match &stats {
-            Some(stats) => (
-                object_meta(location.clone(), &target.ref_, stats),
-                attributes_of(stats),
-            ),
-            None => {
-                let size = headers.object_size().unwrap_or(0);
-                let last_modified = headers
-                    .last_modified
-                    .as_deref()
-                    .and_then(|date| DateTime::parse_from_rfc2822(date).ok())
-                    .map(|date| date.with_timezone(&Utc))
-                    .unwrap_or_default();
-                let mut attributes = Attributes::new();
-                if let Some(content_type) = headers.content_type.clone() {
-                    attributes.insert(Attribute::ContentType, AttributeValue::from(content_type));
-                }
-                let meta = ObjectMeta {
-                    location: location.clone(),
-                    last_modified,
-                    size,
-                    e_tag: headers.etag.as_deref().map(etag),
-                    version: keys::is_commit_id(&target.ref_).then(|| target.ref_.clone()),
-                };
-                (meta, attributes)
-            }
-        };
         let range = headers
             .content_range
             .as_deref()
@@ -484,6 +488,7 @@ impl ObjectStore for LakeFsStore {
         let body = download
             .body
             .map_err(move |error| Failure::from_api(&path, error).into())
+            .fuse()
             .boxed();
         Ok(compat::get_result(
             GetResultPayload::Stream(body),
@@ -584,7 +589,14 @@ impl ObjectStore for LakeFsStore {
         ensure_writable(&destination)?;
         if options.mode == CopyMode::Create {
             // lakeFS's copy has no condition: checked first, so two racing copies may both
-            // write.
+            // write. A missing source is reported before an existing destination.
+            stat(self, &source).await.map_err(|failure| match failure {
+                Failure::NotFound { source, .. } => Failure::NotFound {
+                    path: from.to_string(),
+                    source,
+                },
+                other => other,
+            })?;
             match stat(self, &destination).await {
                 Ok(_) => {
                     return Err(Failure::AlreadyExists {
