@@ -1,4 +1,5 @@
 //! object_store's own integration suite against the fake lakeFS, for each enabled version.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common {
     use lakefs_api::{LakeFsClient, RepositoriesApi, models::RepositoryCreation};
