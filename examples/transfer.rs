@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let (client, fake) = connect().await?;
-    let namespace = storage_namespace(REPO_NAME, fake.is_some())?;
+    let namespace = storage_namespace(&client, REPO_NAME, fake.is_some()).await?;
     let creation = models::RepositoryCreation::new(REPO_NAME, namespace);
     let repository = match client
         .create_repository(&creation, Default::default())

@@ -77,80 +77,12 @@ impl UploadBody {
         }
     }
 
-    pub(crate) fn into_reqwest(self) -> reqwest::Body {
+    /// The content as a stream of chunks (in-memory bytes as one chunk).
+    pub(crate) fn into_chunks(self) -> BoxStream<'static, std::io::Result<Bytes>> {
         match self.source {
-            UploadSource::Bytes(b) => reqwest::Body::from(b),
-            UploadSource::Stream(s) => reqwest::Body::wrap_stream(s),
-        }
-    }
-
-    /// The body in chunks of at most 1 MiB, each noted in `progress` when the connection takes
-    /// it: the idle timeout of an upload counts from the last chunk taken.
-    pub(crate) fn into_reqwest_tracked(self, progress: Progress) -> reqwest::Body {
-        const SLICE: usize = 1024 * 1024;
-        let chunks: BoxStream<'static, std::io::Result<Bytes>> = match self.source {
-            UploadSource::Bytes(b) => {
-                let slices: Vec<std::io::Result<Bytes>> = (0..b.len())
-                    .step_by(SLICE)
-                    .map(|start| Ok(b.slice(start..(start + SLICE).min(b.len()))))
-                    .collect();
-                futures::stream::iter(slices).boxed()
-            }
+            UploadSource::Bytes(b) => futures::stream::once(async move { Ok(b) }).boxed(),
             UploadSource::Stream(s) => s,
-        };
-        reqwest::Body::wrap_stream(chunks.inspect(move |chunk| match chunk {
-            Ok(_) => progress.touch(),
-            Err(e) => progress.fail(e),
-        }))
-    }
-}
-
-/// When an upload last moved, and whether reading its source failed: shared between its body
-/// and its call (the watchdog, and the error the call reports).
-#[derive(Debug, Clone)]
-pub(crate) struct Progress {
-    start: std::time::Instant,
-    last_millis: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    failure: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
-}
-
-impl Progress {
-    pub(crate) fn new() -> Self {
-        Progress {
-            start: std::time::Instant::now(),
-            last_millis: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
-            failure: std::sync::Arc::default(),
         }
-    }
-
-    fn fail(&self, error: &std::io::Error) {
-        let mut slot = self
-            .failure
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *slot = Some(std::io::Error::new(error.kind(), error.to_string()));
-    }
-
-    /// The error of the upload's source, if reading it failed.
-    pub(crate) fn take_failure(&self) -> Option<std::io::Error> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take()
-    }
-
-    fn touch(&self) {
-        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_millis
-            .store(now, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// How long since the last chunk was taken (or since the start).
-    pub(crate) fn idle_for(&self) -> std::time::Duration {
-        let last = std::time::Duration::from_millis(
-            self.last_millis.load(std::sync::atomic::Ordering::Relaxed),
-        );
-        self.start.elapsed().saturating_sub(last)
     }
 }
 
@@ -242,7 +174,7 @@ impl ByteStream {
                     context: "cannot write the downloaded data".into(),
                     source,
                 })?;
-            total += chunk.len() as u64;
+            total = total.saturating_add(chunk.len() as u64);
         }
         writer.flush().await.map_err(|source| Error::LocalIo {
             context: "cannot flush".into(),

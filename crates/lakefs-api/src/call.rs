@@ -2,22 +2,26 @@
 //! each call with a [`Call`] and pick one of the decoders below.
 
 use crate::body::{
-    ByteStream, ObjectDownload, ObjectMetadata, PartEtag, Progress, UploadBody, WithEtag,
-    WithLocation, header_text, unquote,
+    ByteStream, ObjectDownload, ObjectMetadata, PartEtag, UploadBody, WithEtag, WithLocation,
+    header_text, unquote,
 };
 use crate::client::LakeFsClient;
 use crate::config::Credentials;
 use crate::error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 use crate::operation::OperationInfo;
+use crate::transfer::{TransferWatch, Violation, guard_download, guard_upload};
 use bytes::Bytes;
-use futures::StreamExt;
 use serde::de::DeserializeOwned;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 const SNIPPET_CHARS: usize = 200;
 /// How much of an error body is read (a proxy's error page can be large).
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// The longest URL an HTTP request can carry (the `http` crate refuses longer ones).
+const MAX_URL_BYTES: usize = u16::MAX as usize - 1;
+/// The operations whose `302` leads to the object store (a presigned URL), followed once.
+const PRESIGN_REDIRECTS: [&str; 2] = ["getObject", "getMetadataObject"];
 
 /// One request, before it is sent.
 pub(crate) struct Call {
@@ -44,11 +48,11 @@ impl CallBody {
     }
 
     /// Puts the body of one attempt on the request; a stream moves out on the first attempt.
-    /// An upload watched by `progress` notes each chunk the connection takes.
+    /// An upload is guarded by `watch` (each chunk the connection takes is progress).
     fn attach(
         &mut self,
         request: reqwest::RequestBuilder,
-        progress: Option<&Progress>,
+        watch: Option<&TransferWatch>,
     ) -> reqwest::RequestBuilder {
         let upload = match self {
             CallBody::None => return request,
@@ -61,9 +65,9 @@ impl CallBody {
                 },
             },
         };
-        match progress {
-            Some(progress) => request.body(upload.into_reqwest_tracked(progress.clone())),
-            None => request.body(upload.into_reqwest()),
+        match watch {
+            Some(watch) => request.body(guard_upload(upload.into_chunks(), watch.clone())),
+            None => request.body(reqwest::Body::wrap_stream(upload.into_chunks())),
         }
     }
 }
@@ -127,9 +131,128 @@ pub(crate) struct Sent {
     pub(crate) url: String,
 }
 
+/// A success answer whose body is still to be read, with the limits that read must keep.
+pub(crate) struct Answer {
+    sent: Sent,
+    response: reqwest::Response,
+    limits: ReadLimits,
+    /// The streaming transfer's guard (headers already counted), for a download's body.
+    watch: Option<TransferWatch>,
+    /// Held until the body is read, when the client limits concurrent requests.
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+/// Limits of reading a whole (non-streamed) body.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadLimits {
+    /// Longest wait for each chunk.
+    idle: Option<Duration>,
+    /// The end of the call's budget.
+    deadline: Option<Deadline>,
+    /// The largest JSON or text answer accepted.
+    max_answer_bytes: usize,
+}
+
+/// The end of a call's budget (all attempts, the waits between them and reading the answer).
+#[derive(Clone, Copy, Debug)]
+struct Deadline {
+    at: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    fn after(budget: Option<Duration>) -> Option<Deadline> {
+        let budget = budget?;
+        Some(Deadline {
+            // A budget too large for the clock is no budget.
+            at: Instant::now().checked_add(budget)?,
+            budget,
+        })
+    }
+
+    fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    fn error(&self, sent: &Sent) -> Error {
+        Error::Timeout {
+            method: sent.method.clone(),
+            url: sent.url.clone(),
+            detail: format!("the call's budget of {:?} ran out", self.budget),
+        }
+    }
+}
+
 impl LakeFsClient {
-    /// Sends a call; a non-success status becomes [`Error::Api`].
-    pub(crate) async fn execute(&self, mut call: Call) -> Result<(Sent, reqwest::Response)> {
+    /// Sends a call, retrying as the policy allows within the call's budget; a non-success
+    /// status becomes [`Error::Api`].
+    pub(crate) async fn execute(&self, mut call: Call) -> Result<Answer> {
+        let op = call.op;
+        let deadline = Deadline::after(self.inner.call_budget);
+        let (url, sent) = self.target(&call)?;
+        let headers = call_headers(&call)?;
+        let replayable = call.body.is_replayable();
+        let limits = ReadLimits {
+            idle: self.inner.read_timeout,
+            // A streamed body is outside the budget (it has its own guards).
+            deadline: deadline.filter(|_| !op.streaming),
+            max_answer_bytes: self.inner.max_answer_bytes,
+        };
+        let mut attempt = 1u32;
+        loop {
+            let permit = self.acquire_permit(&sent, deadline).await?;
+            let watch = op
+                .streaming
+                .then(|| TransferWatch::new(self.inner.transfer_limits()));
+            let request =
+                self.build_request(&mut call, &url, &headers, watch.as_ref(), deadline)?;
+            let mut outcome = send_attempt(
+                self,
+                &sent,
+                request,
+                attempt,
+                watch.as_ref(),
+                deadline,
+                limits,
+            )
+            .await;
+            // A body that failed because its source could not be read is a local failure.
+            if let (Err(Error::Transport { .. }), Some(watch)) = (&outcome, &watch)
+                && let Some(source) = watch.take_source_failure()
+            {
+                outcome = Err(Error::LocalIo {
+                    context: format!("{}: cannot read the upload's content", op.id),
+                    source,
+                });
+            }
+            match outcome {
+                Ok(response) => {
+                    return Ok(Answer {
+                        sent,
+                        response,
+                        limits,
+                        watch,
+                        permit,
+                    });
+                }
+                Err(e) if replayable && self.inner.retry.should_retry(op, &e, attempt) => {
+                    let delay = self.inner.retry.delay(&e, attempt);
+                    // A wait that would pass the budget ends the call now, with its error.
+                    if deadline.is_some_and(|d| d.remaining() <= delay) {
+                        return Err(e);
+                    }
+                    tracing::debug!(operation = op.id, attempt, ?delay, error = %e, "retrying");
+                    drop(permit);
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The URL of a call and its identity for errors; a URL too long to send is refused.
+    fn target(&self, call: &Call) -> Result<(reqwest::Url, Sent)> {
         let op = call.op;
         let mut url = self.inner.base_url.clone();
         url.set_path(&format!("{}{}", self.inner.base_url.path(), call.path));
@@ -139,57 +262,79 @@ impl LakeFsClient {
                 pairs.append_pair(k, v);
             }
         }
-        let method = reqwest::Method::from_bytes(op.method.as_bytes())
-            .map_err(|e| Error::InvalidArgument(format!("{}: {e}", op.id)))?;
+        if url.as_str().len() > MAX_URL_BYTES {
+            return Err(Error::InvalidArgument(format!(
+                "{}: the URL would be {} bytes long, more than the {MAX_URL_BYTES} an HTTP \
+                 request can carry (a path or parameter is too long)",
+                op.id,
+                url.as_str().len()
+            )));
+        }
         let sent = Sent {
             op,
             method: op.method.to_string(),
             url: redact(&url),
         };
-        let headers = call_headers(&call)?;
-        let uploading = matches!(call.body, CallBody::Upload(_));
-        // A download waits for its headers at most the idle timeout; an upload's sending time
-        // depends on its size, so it has no limit but the connect timeout.
-        let header_limit = if op.streaming && !uploading {
-            self.inner.read_timeout
-        } else {
-            None
+        Ok((url, sent))
+    }
+
+    /// A permit of the client's concurrency limit, if it has one; waiting counts against the
+    /// call's budget.
+    async fn acquire_permit(
+        &self,
+        sent: &Sent,
+        deadline: Option<Deadline>,
+    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>> {
+        let Some(semaphore) = &self.inner.concurrency else {
+            return Ok(None);
         };
-        let replayable = call.body.is_replayable();
-        let mut attempt = 1u32;
-        loop {
-            let mut request = self
-                .authorize(op, self.inner.http.request(method.clone(), url.clone()))
-                .headers(headers.clone());
-            // An upload may take as long as it needs while it moves: it fails after the idle
-            // timeout without progress (no chunk taken, or no answer after the last one).
-            let progress = uploading.then(Progress::new);
-            let watch = progress.clone().zip(self.inner.read_timeout);
-            request = call.body.attach(request, progress.as_ref());
-            // Streaming transfers are bounded by the idle timeout instead of a total one.
-            if let (false, Some(timeout)) = (op.streaming, self.inner.request_timeout) {
+        let acquiring = semaphore.clone().acquire_owned();
+        let permit = match deadline {
+            Some(d) => tokio::time::timeout(d.remaining(), acquiring)
+                .await
+                .map_err(|_| d.error(sent))?,
+            None => acquiring.await,
+        };
+        // The semaphore is never closed; a closed one would mean no limit.
+        Ok(permit.ok())
+    }
+
+    /// One attempt's request, built in full before anything is sent: an argument that cannot
+    /// be put in a request is [`Error::InvalidArgument`], never a transport failure.
+    fn build_request(
+        &self,
+        call: &mut Call,
+        url: &reqwest::Url,
+        headers: &reqwest::header::HeaderMap,
+        watch: Option<&TransferWatch>,
+        deadline: Option<Deadline>,
+    ) -> Result<reqwest::Request> {
+        let op = call.op;
+        let method = reqwest::Method::from_bytes(op.method.as_bytes())
+            .map_err(|e| Error::InvalidArgument(format!("{}: {e}", op.id)))?;
+        let mut request = self
+            .authorize(op, self.inner.http.request(method, url.clone()))
+            .headers(headers.clone());
+        request = call.body.attach(request, watch);
+        // The per-attempt timeout, cut to what is left of the budget. Streaming transfers have
+        // their own guards instead (their duration grows with their size).
+        if !op.streaming {
+            let remaining = deadline.map(|d| d.remaining());
+            let timeout = match (self.inner.request_timeout, remaining) {
+                (Some(t), Some(r)) => Some(t.min(r)),
+                (t, r) => t.or(r),
+            };
+            if let Some(timeout) = timeout {
                 request = request.timeout(timeout);
             }
-            let mut outcome = send_attempt(&sent, request, attempt, header_limit, watch).await;
-            // A body that failed because its source could not be read is a local failure.
-            if let (Err(Error::Transport { .. }), Some(progress)) = (&outcome, &progress)
-                && let Some(source) = progress.take_failure()
-            {
-                outcome = Err(Error::LocalIo {
-                    context: format!("{}: cannot read the upload's content", op.id),
-                    source,
-                });
-            }
-            match outcome {
-                Err(e) if replayable && self.inner.retry.should_retry(op, &e, attempt) => {
-                    let delay = self.inner.retry.delay(&e, attempt);
-                    tracing::debug!(operation = op.id, attempt, ?delay, error = %e, "retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                outcome => return outcome,
-            }
         }
+        request.build().map_err(|e| {
+            Error::InvalidArgument(format!(
+                "{}: the request cannot be built: {}",
+                op.id,
+                crate::error::causes(&e.without_url())
+            ))
+        })
     }
 
     fn authorize(
@@ -243,14 +388,47 @@ fn call_headers(call: &Call) -> Result<reqwest::header::HeaderMap> {
     Ok(headers)
 }
 
+/// Waits for `sending` (the answer's headers) within the transfer's guards and the budget.
+async fn guarded<F, T>(
+    sent: &Sent,
+    sending: F,
+    watch: Option<&TransferWatch>,
+    deadline: Option<Deadline>,
+) -> Result<T>
+where
+    F: std::future::Future<Output = T>,
+{
+    use futures::future::{Either, select};
+    let sending = std::pin::pin!(sending);
+    let violation = std::pin::pin!(async {
+        match watch {
+            Some(watch) => watch.violation().await,
+            None => futures::future::pending().await,
+        }
+    });
+    let guarded = select(sending, violation);
+    let budget = match deadline {
+        Some(d) => tokio::time::timeout(d.remaining(), guarded)
+            .await
+            .map_err(|_| d.error(sent))?,
+        None => guarded.await,
+    };
+    match budget {
+        Either::Left((answer, _)) => Ok(answer),
+        Either::Right((violation, _)) => Err(transfer_error(sent, violation)),
+    }
+}
+
 /// One attempt, in its own tracing span; a non-success status becomes [`Error::Api`].
 async fn send_attempt(
+    client: &LakeFsClient,
     sent: &Sent,
-    request: reqwest::RequestBuilder,
+    request: reqwest::Request,
     attempt: u32,
-    header_limit: Option<Duration>,
-    upload_watch: Option<(Progress, Duration)>,
-) -> Result<(Sent, reqwest::Response)> {
+    watch: Option<&TransferWatch>,
+    deadline: Option<Deadline>,
+    limits: ReadLimits,
+) -> Result<reqwest::Response> {
     let span = tracing::debug_span!(
         "lakefs.request",
         operation = sent.op.id,
@@ -260,35 +438,66 @@ async fn send_attempt(
         request_id = tracing::field::Empty,
     );
     async {
-        let sending = request.send();
-        let response = match (header_limit, upload_watch) {
-            (Some(limit), _) => tokio::time::timeout(limit, sending)
-                .await
-                .map_err(|_| idle_timeout(sent, limit))?,
-            (None, Some((progress, limit))) => {
-                let stall = std::pin::pin!(stalled(progress, limit));
-                match futures::future::select(std::pin::pin!(sending), stall).await {
-                    futures::future::Either::Left((answer, _)) => answer,
-                    futures::future::Either::Right(_) => return Err(idle_timeout(sent, limit)),
-                }
-            }
-            (None, None) => sending.await,
+        // An upload is not cut by the budget: its duration grows with its size.
+        let uploading = sent.op.streaming && request.body().is_some();
+        let deadline = deadline.filter(|_| !uploading);
+        let sending = client.inner.http.execute(request);
+        let response = guarded(sent, sending, watch, deadline)
+            .await?
+            .map_err(|e| transport_error(sent, e))?;
+        if let Some(watch) = watch {
+            watch.record(0);
         }
-        .map_err(|e| transport_error(sent, e))?;
         let span = tracing::Span::current();
         span.record("status", response.status().as_u16());
         if let Some(id) = header(&response, "x-request-id") {
             span.record("request_id", id.as_str());
         }
-        let status = response.status().as_u16();
-        if (200..400).contains(&status) {
-            Ok((sent.clone(), response))
-        } else {
-            Err(api_error(sent, response).await)
-        }
+        check_status(sent, response, limits).await
     }
     .instrument(span)
     .await
+}
+
+/// A success, or a redirect the spec documents for the operation, is the answer; any other
+/// status is an error.
+async fn check_status(
+    sent: &Sent,
+    response: reqwest::Response,
+    limits: ReadLimits,
+) -> Result<reqwest::Response> {
+    let status = response.status().as_u16();
+    let documented = || sent.op.responses.iter().any(|r| r.status == Some(status));
+    match status {
+        200..=299 => Ok(response),
+        300..=399 if documented() => Ok(response),
+        300..=399 => Err(redirect_error(sent, &response)),
+        _ => Err(api_error(sent, response, limits).await),
+    }
+}
+
+/// A redirect the SDK does not follow, named with its target (without its query, which may
+/// hold a credential).
+fn redirect_error(sent: &Sent, response: &reqwest::Response) -> Error {
+    let status = response.status().as_u16();
+    let target = header(response, "location")
+        .and_then(|l| reqwest::Url::parse(&l).ok())
+        .map(|u| format!(" to {}", redact_presigned(&u)))
+        .unwrap_or_default();
+    Error::Api(Box::new(ApiError {
+        operation: sent.op.id,
+        status,
+        kind: ErrorKind::from_status(status),
+        message: format!(
+            "an unexpected redirect (HTTP {status}){target}: only the presigned 302 of \
+             getObject and getMetadataObject is followed"
+        ),
+        request_id: header(response, "x-request-id"),
+        method: sent.method.clone(),
+        url: sent.url.clone(),
+        body: ErrorBody::Empty,
+        retry_after: None,
+    }))
 }
 
 fn redact(url: &reqwest::Url) -> String {
@@ -314,12 +523,20 @@ fn transport_error(sent: &Sent, source: reqwest::Error) -> Error {
     // reqwest's error would print the full URL again; ours is redacted.
     let source = source.without_url();
     let (method, url) = (sent.method.clone(), sent.url.clone());
+    if source.is_builder() {
+        // Nothing was sent: the request itself could not be made.
+        return Error::InvalidArgument(format!(
+            "{}: the request cannot be built: {}",
+            sent.op.id,
+            crate::error::causes(&source)
+        ));
+    }
     // A connection that timed out while opening was never used: that is a connect failure.
     if source.is_timeout() && !source.is_connect() {
         Error::Timeout {
             method,
             url,
-            detail: source.to_string(),
+            detail: crate::error::causes(&source),
         }
     } else {
         Error::Transport {
@@ -330,36 +547,77 @@ fn transport_error(sent: &Sent, source: reqwest::Error) -> Error {
     }
 }
 
-/// Completes once `progress` has not moved for `limit`.
-async fn stalled(progress: Progress, limit: Duration) {
-    loop {
-        let idle = progress.idle_for();
-        if idle >= limit {
-            return;
-        }
-        tokio::time::sleep(limit - idle).await;
+fn transfer_error(sent: &Sent, violation: Violation) -> Error {
+    Error::Timeout {
+        method: sent.method.clone(),
+        url: sent.url.clone(),
+        detail: violation.to_string(),
     }
 }
 
 fn idle_timeout(sent: &Sent, limit: Duration) -> Error {
-    Error::Timeout {
-        method: sent.method.clone(),
-        url: sent.url.clone(),
-        detail: format!("no data for {limit:?} (the idle timeout)"),
-    }
+    transfer_error(sent, Violation::Idle(limit))
 }
 
-/// Reads at most `limit` bytes of a body: error pages are only shown in part.
-async fn read_limited(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    while out.len() < limit {
-        match response.chunk().await {
-            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
-            _ => break,
+/// Why reading a whole body stopped early.
+enum ReadStop {
+    /// More than the cap (declared or received).
+    TooLarge { declared: Option<u64> },
+    /// A timeout or a broken connection.
+    Failed(Error),
+}
+
+/// Reads a whole body: the idle timeout applies to every chunk, the call's deadline to all of
+/// them, and no more than `cap` bytes are kept. When `refuse_declared` is set, a declared
+/// `Content-Length` above `cap` stops before reading anything. The one place every whole-body
+/// read goes through (JSON, text, empty and error answers, the object store's errors).
+async fn read_capped(
+    sent: &Sent,
+    response: &mut reqwest::Response,
+    limits: ReadLimits,
+    cap: usize,
+    refuse_declared: bool,
+) -> (Vec<u8>, Option<ReadStop>) {
+    let declared = response.content_length();
+    let cap_u64 = u64::try_from(cap).unwrap_or(u64::MAX);
+    if refuse_declared && declared.is_some_and(|len| len > cap_u64) {
+        return (Vec::new(), Some(ReadStop::TooLarge { declared }));
+    }
+    // Never reserve from what the server declares beyond what will be kept.
+    let reserve = declared.map_or(0, |len| len.min(cap_u64).min(1024 * 1024));
+    let mut out = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+    loop {
+        let wait = match (limits.idle, limits.deadline) {
+            (Some(idle), Some(d)) => Some(idle.min(d.remaining())),
+            (idle, d) => idle.or(d.map(|d| d.remaining())),
+        };
+        let next = match wait {
+            Some(wait) => match tokio::time::timeout(wait, response.chunk()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    let error = match (limits.deadline, limits.idle) {
+                        (Some(d), _) if d.remaining().is_zero() => d.error(sent),
+                        (_, Some(idle)) => idle_timeout(sent, idle),
+                        (_, None) => idle_timeout(sent, wait),
+                    };
+                    return (out, Some(ReadStop::Failed(error)));
+                }
+            },
+            None => response.chunk().await,
+        };
+        match next {
+            Ok(Some(chunk)) => {
+                let room = cap - out.len();
+                if chunk.len() > room {
+                    out.extend_from_slice(&chunk[..room]);
+                    return (out, Some(ReadStop::TooLarge { declared }));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some(ReadStop::Failed(transport_error(sent, e)))),
         }
     }
-    out.truncate(limit);
-    out
 }
 
 /// What a success body that is not the expected JSON looked like. A JSON body is not quoted:
@@ -382,15 +640,16 @@ fn snippet(bytes: &[u8]) -> String {
     cut
 }
 
-/// Builds the error for a non-success answer. Never fails: a body that cannot be read or
-/// parsed still gives the status, the request id and a readable message.
-async fn api_error(sent: &Sent, response: reqwest::Response) -> Error {
+/// Builds the error for a non-success answer. Never fails: a body that cannot be read (it
+/// stalls, breaks or is too long) or parsed still gives the status, the request id and a
+/// readable message from what was read.
+async fn api_error(sent: &Sent, mut response: reqwest::Response, limits: ReadLimits) -> Error {
     let status = response.status();
     let request_id = header(&response, "x-request-id");
     let content_type = header(&response, "content-type");
     let retry_after = header(&response, "retry-after")
         .and_then(|v| crate::retry::parse_retry_after(&v, std::time::SystemTime::now()));
-    let bytes = read_limited(response, ERROR_BODY_LIMIT).await;
+    let (bytes, _) = read_capped(sent, &mut response, limits, ERROR_BODY_LIMIT, false).await;
     let reason = status.canonical_reason().unwrap_or("unknown status");
     let (body, server_message) = error_body(sent.op, status.as_u16(), &bytes, content_type);
     // The server's own words first, whatever the schema of the body; else a description.
@@ -472,24 +731,42 @@ fn decode_error(sent: &Sent, status: u16, request_id: Option<String>, message: S
     }
 }
 
-async fn read_all(
-    sent: &Sent,
-    response: reqwest::Response,
-) -> Result<(u16, Option<String>, Bytes)> {
+/// A whole success body, within the answer cap, the idle timeout and the call's budget.
+async fn read_all(answer: Answer) -> Result<(Sent, u16, Option<String>, Vec<u8>)> {
+    let Answer {
+        sent,
+        mut response,
+        limits,
+        permit,
+        ..
+    } = answer;
     let status = response.status().as_u16();
     let request_id = header(&response, "x-request-id");
-    match response.bytes().await {
-        Ok(b) => Ok((status, request_id, b)),
-        Err(e) => Err(transport_error(sent, e)),
+    let cap = limits.max_answer_bytes;
+    let (bytes, stop) = read_capped(&sent, &mut response, limits, cap, true).await;
+    drop(permit);
+    match stop {
+        None => Ok((sent, status, request_id, bytes)),
+        Some(ReadStop::Failed(e)) => Err(e),
+        Some(ReadStop::TooLarge { declared }) => {
+            let size = match declared {
+                Some(len) => format!("declares {len} bytes"),
+                None => "is longer".into(),
+            };
+            let message = format!(
+                "the answer {size}, more than the limit of {cap} bytes \
+                 (LakeFsClientBuilder::max_answer_bytes)"
+            );
+            Err(decode_error(&sent, status, request_id, message))
+        }
     }
 }
 
 // ------------------------------------------------------------------- decoders
 
-pub(crate) async fn json<T: DeserializeOwned>(answer: (Sent, reqwest::Response)) -> Result<T> {
-    let (sent, response) = answer;
-    let content_type = header(&response, "content-type");
-    let (status, request_id, bytes) = read_all(&sent, response).await?;
+pub(crate) async fn json<T: DeserializeOwned>(answer: Answer) -> Result<T> {
+    let content_type = header(&answer.response, "content-type");
+    let (sent, status, request_id, bytes) = read_all(answer).await?;
     serde_json::from_slice(&bytes).map_err(|e| {
         let seen = describe_unexpected(content_type.as_deref(), &bytes);
         decode_error(
@@ -501,15 +778,13 @@ pub(crate) async fn json<T: DeserializeOwned>(answer: (Sent, reqwest::Response))
     })
 }
 
-pub(crate) async fn empty(answer: (Sent, reqwest::Response)) -> Result<()> {
-    let (sent, response) = answer;
-    read_all(&sent, response).await.map(|_| ())
+pub(crate) async fn empty(answer: Answer) -> Result<()> {
+    read_all(answer).await.map(|_| ())
 }
 
-pub(crate) async fn text(answer: (Sent, reqwest::Response)) -> Result<String> {
-    let (sent, response) = answer;
-    let (status, request_id, bytes) = read_all(&sent, response).await?;
-    String::from_utf8(bytes.to_vec())
+pub(crate) async fn text(answer: Answer) -> Result<String> {
+    let (sent, status, request_id, bytes) = read_all(answer).await?;
+    String::from_utf8(bytes)
         .map(|s| s.trim().to_string())
         .map_err(|_| {
             decode_error(
@@ -521,10 +796,8 @@ pub(crate) async fn text(answer: (Sent, reqwest::Response)) -> Result<String> {
         })
 }
 
-pub(crate) async fn json_with_etag<T: DeserializeOwned>(
-    answer: (Sent, reqwest::Response),
-) -> Result<WithEtag<T>> {
-    let etag = header(&answer.1, "etag").map(|e| unquote(&e));
+pub(crate) async fn json_with_etag<T: DeserializeOwned>(answer: Answer) -> Result<WithEtag<T>> {
+    let etag = header(&answer.response, "etag").map(|e| unquote(&e));
     Ok(WithEtag {
         value: json(answer).await?,
         etag,
@@ -532,62 +805,71 @@ pub(crate) async fn json_with_etag<T: DeserializeOwned>(
 }
 
 pub(crate) async fn json_with_location<T: DeserializeOwned>(
-    answer: (Sent, reqwest::Response),
+    answer: Answer,
 ) -> Result<WithLocation<T>> {
-    let location = header(&answer.1, "location");
+    let location = header(&answer.response, "location");
     Ok(WithLocation {
         value: json(answer).await?,
         location,
     })
 }
 
-pub(crate) async fn part_etag(answer: (Sent, reqwest::Response)) -> Result<PartEtag> {
-    let etag = header(&answer.1, "etag").map(|e| unquote(&e));
+pub(crate) async fn part_etag(answer: Answer) -> Result<PartEtag> {
+    let etag = header(&answer.response, "etag").map(|e| unquote(&e));
     empty(answer).await?;
     Ok(PartEtag { etag })
 }
 
-pub(crate) async fn head(answer: (Sent, reqwest::Response)) -> Result<ObjectMetadata> {
-    let (_, response) = answer;
+pub(crate) async fn head(answer: Answer) -> Result<ObjectMetadata> {
     Ok(ObjectMetadata::from_response(
-        response.status().as_u16(),
-        response.headers(),
+        answer.response.status().as_u16(),
+        answer.response.headers(),
     ))
 }
 
-/// The body as a stream that fails when no data comes for `idle` (the whole transfer may
-/// take as long as it needs).
-fn body_stream(sent: Sent, response: reqwest::Response, idle: Option<Duration>) -> ByteStream {
-    let state = Some((response.bytes_stream().boxed(), sent));
-    let chunks = futures::stream::unfold(state, move |state| async move {
-        let (mut chunks, sent) = state?;
-        let next = match idle {
-            Some(limit) => match tokio::time::timeout(limit, chunks.next()).await {
-                Ok(next) => next,
-                Err(_) => return Some((Err(idle_timeout(&sent, limit)), None)),
-            },
-            None => chunks.next().await,
-        };
-        match next? {
-            Ok(chunk) => Some((Ok(chunk), Some((chunks, sent)))),
-            Err(e) => Some((Err(transport_error(&sent, e)), None)),
-        }
+/// The body as a stream under the transfer's guards (idle, throughput, total); the permit
+/// of the concurrency limit is held until the stream ends or is dropped.
+fn body_stream(answer: Answer) -> ByteStream {
+    let Answer {
+        sent,
+        response,
+        limits,
+        watch,
+        permit,
+    } = answer;
+    let watch = watch.unwrap_or_else(|| {
+        TransferWatch::new(crate::transfer::TransferLimits {
+            idle_timeout: limits.idle,
+            min_throughput: None,
+            total_timeout: None,
+        })
     });
-    ByteStream::new(chunks.boxed())
+    let for_errors = sent.clone();
+    ByteStream::new(guard_download(
+        response.bytes_stream(),
+        watch,
+        permit,
+        move |violation| transfer_error(&sent, violation),
+        move |e| transport_error(&for_errors, e),
+    ))
 }
 
 impl LakeFsClient {
-    /// Follows a presign redirect to the object store, WITHOUT lakeFS credentials.
-    async fn follow_redirect(
-        &self,
-        sent: Sent,
-        response: reqwest::Response,
-        range: Option<&str>,
-    ) -> Result<(Sent, reqwest::Response)> {
-        let status = response.status().as_u16();
-        if !(300..400).contains(&status) || status == 304 {
-            return Ok((sent, response));
+    /// Follows the presigned `302` of `getObject`/`getMetadataObject` to the object store,
+    /// WITHOUT lakeFS credentials, once (a redirect from the store is an error), to http or
+    /// https only. Any other answer is returned as is.
+    async fn follow_presign_redirect(&self, answer: Answer, range: Option<&str>) -> Result<Answer> {
+        let status = answer.response.status().as_u16();
+        if status != 302 || !PRESIGN_REDIRECTS.contains(&answer.sent.op.id) {
+            return Ok(answer);
         }
+        let Answer {
+            sent,
+            response,
+            limits,
+            watch,
+            permit,
+        } = answer;
         let request_id = header(&response, "x-request-id");
         let location = header(&response, "location").ok_or_else(|| {
             decode_error(
@@ -601,10 +883,21 @@ impl LakeFsClient {
             decode_error(
                 &sent,
                 status,
-                request_id,
+                request_id.clone(),
                 format!("invalid redirect location: {e}"),
             )
         })?;
+        if !matches!(target.scheme(), "http" | "https") {
+            return Err(decode_error(
+                &sent,
+                status,
+                request_id,
+                format!(
+                    "the redirect leads to a {:?} URL; only http and https are followed",
+                    target.scheme()
+                ),
+            ));
+        }
         let storage = Sent {
             op: sent.op,
             method: "GET".into(),
@@ -614,42 +907,52 @@ impl LakeFsClient {
         if let Some(range) = range {
             request = request.header("range", range);
         }
-        let sending = request.send();
-        let response = match self.inner.read_timeout {
-            Some(limit) => tokio::time::timeout(limit, sending)
-                .await
-                .map_err(|_| idle_timeout(&storage, limit))?,
-            None => sending.await,
-        }
+        let request = request.build().map_err(|e| transport_error(&storage, e))?;
+        let response = guarded(
+            &storage,
+            self.inner.http.execute(request),
+            watch.as_ref(),
+            None,
+        )
+        .await?
         .map_err(|e| transport_error(&storage, e))?;
-        if response.status().is_success() {
-            Ok((storage, response))
-        } else {
-            Err(api_error(&storage, response).await)
+        if let Some(watch) = &watch {
+            watch.record(0);
+        }
+        let status = response.status().as_u16();
+        match status {
+            200..=299 => Ok(Answer {
+                sent: storage,
+                response,
+                limits,
+                watch,
+                permit,
+            }),
+            300..=399 => Err(redirect_error(&storage, &response)),
+            _ => Err(api_error(&storage, response, limits).await),
         }
     }
 
     pub(crate) async fn download(
         &self,
-        answer: (Sent, reqwest::Response),
+        answer: Answer,
         range: Option<&str>,
     ) -> Result<ObjectDownload> {
-        let (sent, response) = self.follow_redirect(answer.0, answer.1, range).await?;
-        let metadata =
-            ObjectMetadata::from_response(response.status().as_u16(), response.headers());
+        let answer = self.follow_presign_redirect(answer, range).await?;
+        let metadata = ObjectMetadata::from_response(
+            answer.response.status().as_u16(),
+            answer.response.headers(),
+        );
         let body = if metadata.status == 304 {
             ByteStream::empty()
         } else {
-            body_stream(sent, response, self.inner.read_timeout)
+            body_stream(answer)
         };
         Ok(ObjectDownload { metadata, body })
     }
 
-    pub(crate) async fn bytes_stream(
-        &self,
-        answer: (Sent, reqwest::Response),
-    ) -> Result<ByteStream> {
-        let (sent, response) = self.follow_redirect(answer.0, answer.1, None).await?;
-        Ok(body_stream(sent, response, self.inner.read_timeout))
+    pub(crate) async fn bytes_stream(&self, answer: Answer) -> Result<ByteStream> {
+        let answer = self.follow_presign_redirect(answer, None).await?;
+        Ok(body_stream(answer))
     }
 }

@@ -3,15 +3,22 @@
 use crate::config::{Credentials, LakectlSettings, Secret, normalize_endpoint};
 use crate::error::{Error, Result};
 use crate::retry::RetryConfig;
+use crate::transfer::{DEFAULT_MIN_THROUGHPUT, MinThroughput, TransferLimits};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Default time allowed to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default time allowed for a whole call that does not stream a body.
+/// Default time allowed for one attempt of a call that does not stream a body.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
-/// Default time a streaming upload or download may stay idle.
+/// Default time any read may wait for data (every body, and a streaming transfer's progress).
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default budget of a whole call: every attempt, the waits between them and reading the
+/// answer (streamed bodies excepted).
+pub const DEFAULT_CALL_BUDGET: Duration = Duration::from_secs(300);
+/// Default size limit of a JSON or text answer: 64 MiB (a list page of 1000 objects with
+/// metadata is a few MiB).
+pub const DEFAULT_MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 
 /// The async lakeFS client. It implements every API trait ([`RepositoriesApi`](crate::RepositoriesApi),
 /// [`BranchesApi`](crate::BranchesApi), ...).
@@ -41,9 +48,27 @@ pub(crate) struct Inner {
     pub(crate) base_url: reqwest::Url,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) request_timeout: Option<Duration>,
-    /// How long a streaming download may go without data (its headers included).
+    /// How long any read may wait for data; a streaming transfer's idle timeout.
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
+    /// All attempts of a call, the waits between them and reading its answer.
+    pub(crate) call_budget: Option<Duration>,
+    pub(crate) max_answer_bytes: usize,
+    pub(crate) min_throughput: Option<MinThroughput>,
+    pub(crate) transfer_timeout: Option<Duration>,
+    /// The per-client limit of requests in flight, if any.
+    pub(crate) concurrency: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+impl Inner {
+    /// The guards of one streaming transfer.
+    pub(crate) fn transfer_limits(&self) -> TransferLimits {
+        TransferLimits {
+            idle_timeout: self.read_timeout,
+            min_throughput: self.min_throughput,
+            total_timeout: self.transfer_timeout,
+        }
+    }
 }
 
 impl std::fmt::Debug for LakeFsClient {
@@ -84,6 +109,22 @@ impl LakeFsClient {
         self.with(|inner| inner.read_timeout = timeout)
     }
 
+    /// A client like this one whose calls have this budget (all attempts and the waits
+    /// between them); `None` for none.
+    pub fn with_call_budget(&self, budget: Option<Duration>) -> LakeFsClient {
+        self.with(|inner| inner.call_budget = budget)
+    }
+
+    /// A client like this one whose uploads and downloads have these guards (the idle
+    /// timeout of `limits` replaces the read timeout).
+    pub fn with_transfer_limits(&self, limits: TransferLimits) -> LakeFsClient {
+        self.with(|inner| {
+            inner.read_timeout = limits.idle_timeout;
+            inner.min_throughput = limits.min_throughput;
+            inner.transfer_timeout = limits.total_timeout;
+        })
+    }
+
     /// A client like this one with another retry policy (e.g. [`RetryConfig::disabled`] for
     /// one call that must be sent once).
     pub fn with_retry(&self, retry: RetryConfig) -> LakeFsClient {
@@ -114,6 +155,11 @@ pub struct LakeFsClientBuilder {
     root_certificates: Vec<reqwest::Certificate>,
     danger_accept_invalid_certs: bool,
     retry: Option<RetryConfig>,
+    call_budget: Option<Option<Duration>>,
+    max_answer_bytes: Option<usize>,
+    min_throughput: Option<Option<MinThroughput>>,
+    transfer_timeout: Option<Duration>,
+    max_concurrent_requests: Option<usize>,
 }
 
 impl std::fmt::Debug for LakeFsClientBuilder {
@@ -178,20 +224,58 @@ impl LakeFsClientBuilder {
         self
     }
 
-    /// Time allowed for a whole call that does not stream a body (default 120 s); `None`
-    /// disables it. Uploads and downloads have the idle timeout instead (their duration grows
-    /// with their size).
+    /// Time allowed for one attempt of a call that does not stream a body (default 120 s);
+    /// `None` disables it. Uploads and downloads have their transfer guards instead (their
+    /// duration grows with their size).
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = Some(timeout);
         self
     }
 
-    /// How long an upload or a download may go without progress (default 60 s): a download
-    /// without data (its headers included), an upload without the connection taking a chunk
-    /// or, after the last one, without an answer. A transfer as a whole may take as long as it
-    /// needs. `None` disables it.
+    /// Time allowed for a whole call (default 300 s): every attempt, the waits between them
+    /// (a `Retry-After` that would pass it ends the call at once) and reading the answer.
+    /// A streamed body (the content of an upload or a download) is outside it: it has the
+    /// transfer guards. `None` disables it.
+    pub fn call_budget(mut self, budget: Option<Duration>) -> Self {
+        self.call_budget = Some(budget);
+        self
+    }
+
+    /// How long any read may wait for data (default 60 s): every answer and error body, a
+    /// download's headers and data, an upload whose connection takes no chunk or, after the
+    /// last one, sends no answer. `None` disables it.
     pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// The slowest an upload or download may move (default 1 KiB/s averaged over 30 s, as the
+    /// AWS SDK's stalled-stream protection); `None` turns the guard off.
+    pub fn min_throughput(mut self, min: Option<MinThroughput>) -> Self {
+        self.min_throughput = Some(min);
+        self
+    }
+
+    /// The longest an upload or download may take in all, headers included (default: no
+    /// limit, the idle timeout and the minimum throughput bound it).
+    pub fn transfer_timeout(mut self, timeout: Duration) -> Self {
+        self.transfer_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest JSON or text answer accepted (default 64 MiB,
+    /// [`DEFAULT_MAX_ANSWER_BYTES`]); a larger one is an [`Error::Decode`], refused before
+    /// reading when its `Content-Length` says so. Error bodies are read up to 64 KiB.
+    pub fn max_answer_bytes(mut self, bytes: usize) -> Self {
+        self.max_answer_bytes = Some(bytes);
+        self
+    }
+
+    /// At most this many requests of this client (and its clones) in flight at once; the
+    /// others wait for a turn, within their call's budget (default: no limit). A download
+    /// holds its turn until its body is read or dropped.
+    pub fn max_concurrent_requests(mut self, requests: usize) -> Self {
+        self.max_concurrent_requests = Some(requests.max(1));
         self
     }
 
@@ -253,6 +337,9 @@ impl LakeFsClientBuilder {
                 }
             },
         };
+        if let Some(credentials) = &credentials {
+            check_credentials(credentials)?;
+        }
         let request_timeout = self
             .request_timeout
             .unwrap_or(Some(DEFAULT_REQUEST_TIMEOUT));
@@ -283,9 +370,52 @@ impl LakeFsClientBuilder {
                 request_timeout,
                 read_timeout: self.read_timeout.unwrap_or(Some(DEFAULT_READ_TIMEOUT)),
                 retry: self.retry.unwrap_or_default(),
+                call_budget: self.call_budget.unwrap_or(Some(DEFAULT_CALL_BUDGET)),
+                max_answer_bytes: self.max_answer_bytes.unwrap_or(DEFAULT_MAX_ANSWER_BYTES),
+                min_throughput: self.min_throughput.unwrap_or(Some(DEFAULT_MIN_THROUGHPUT)),
+                transfer_timeout: self.transfer_timeout,
+                concurrency: self
+                    .max_concurrent_requests
+                    .map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
             }),
         })
     }
+}
+
+/// Credentials that cannot go in a header are a configuration error, found before any call
+/// (the message never shows them).
+fn check_credentials(credentials: &Credentials) -> Result<()> {
+    let header_safe = |value: &str| {
+        reqwest::header::HeaderValue::from_str(value).is_ok() && !value.contains(['\r', '\n', '\0'])
+    };
+    match credentials {
+        Credentials::AccessKey {
+            access_key_id,
+            secret_access_key,
+        } => {
+            if !header_safe(access_key_id) || access_key_id.contains(':') {
+                return Err(Error::Config(
+                    "the access key id contains characters not allowed (control characters or ':')"
+                        .into(),
+                ));
+            }
+            if !header_safe(secret_access_key.expose()) {
+                return Err(Error::Config(
+                    "the secret access key contains control characters".into(),
+                ));
+            }
+        }
+        Credentials::Bearer(token) => {
+            if !header_safe(token.expose()) {
+                return Err(Error::Config(
+                    "the bearer token contains characters not allowed in a header (control \
+                     characters such as CR or LF)"
+                        .into(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

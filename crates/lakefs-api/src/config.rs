@@ -156,8 +156,13 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<reqwest::Url> {
     } else {
         format!("http://{trimmed}")
     };
-    let mut url = reqwest::Url::parse(&with_scheme)
-        .map_err(|e| Error::Config(format!("invalid lakeFS endpoint {trimmed:?}: {e}")))?;
+    let mut url = reqwest::Url::parse(&with_scheme).map_err(|e| {
+        Error::Config(format!(
+            "invalid lakeFS endpoint {:?}: {}",
+            without_userinfo(trimmed),
+            explain(e)
+        ))
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::Config(format!(
             "the lakeFS endpoint must be http or https, not {}",
@@ -181,9 +186,57 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<reqwest::Url> {
     Ok(url)
 }
 
+/// The endpoint as typed, without what stands between `://` and `@` (a user and a password):
+/// an endpoint that does not parse is still shown, but never its credentials.
+fn without_userinfo(endpoint: &str) -> String {
+    let (scheme, rest) = match endpoint.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), endpoint),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}***@{}", &rest[at + 1..]),
+        None => endpoint.to_string(),
+    }
+}
+
+/// What is wrong with an endpoint, in words.
+fn explain(error: url::ParseError) -> String {
+    use url::ParseError as E;
+    match error {
+        E::EmptyHost => "it has no host name".into(),
+        E::InvalidPort => "the port is not a number from 1 to 65535".into(),
+        E::InvalidIpv4Address => "the IPv4 address is invalid".into(),
+        E::InvalidIpv6Address => "the IPv6 address is invalid (write it as [::1])".into(),
+        E::InvalidDomainCharacter => "the host name contains a character not allowed".into(),
+        E::IdnaError => "the host name is not a valid international domain name".into(),
+        E::RelativeUrlWithoutBase => "it is not an absolute URL (http://host:port)".into(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_endpoints_say_why_without_their_credentials() {
+        let cases = [
+            ("http://AKID:SECRET@host:notaport", "port"),
+            ("http://AKID:SECRET@host:99999/x@y", "port"),
+            ("http://:8000", "host"),
+            ("http://[::1:8000", "IPv6"),
+            ("http://ho st:8000", "host name"),
+        ];
+        for (endpoint, why) in cases {
+            let err = normalize_endpoint(endpoint).unwrap_err().to_string();
+            assert!(err.contains(why), "{endpoint}: {err}");
+            assert!(
+                !err.contains("SECRET") && !err.contains("AKID"),
+                "{endpoint}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn endpoints_are_normalized() {

@@ -29,7 +29,7 @@ pub enum Error {
     /// The request could not be sent or its answer not received (connection refused, DNS, TLS,
     /// connection closed). Unless the connection could not be opened, the server may have
     /// acted on it.
-    #[error("{method} {url}: could not connect, send or receive: {source}")]
+    #[error("{method} {url}: could not connect, send or receive: {}", causes(.source))]
     Transport {
         /// HTTP method.
         method: String,
@@ -69,6 +69,23 @@ pub enum Error {
         /// The server's `X-Request-ID`.
         request_id: Option<String>,
     },
+}
+
+/// An error and its causes, `outer: inner: root` (reqwest's own Display stops at the outer
+/// one, "error sending request", hiding e.g. "Connection refused"). A cause already contained
+/// in the text so far is skipped.
+pub(crate) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let part = cause.to_string();
+        if !part.is_empty() && !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        next = cause.source();
+    }
+    text
 }
 
 fn request_id_suffix(id: &Option<String>) -> String {

@@ -50,14 +50,16 @@ mod error;
 mod generated;
 mod operation;
 pub mod pagination;
+pub mod prelude;
 mod retry;
+mod transfer;
 
 pub use body::{
     ByteStream, ObjectDownload, ObjectMetadata, PartEtag, UploadBody, WithEtag, WithLocation,
 };
 pub use client::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, LakeFsClient,
-    LakeFsClientBuilder,
+    DEFAULT_CALL_BUDGET, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES, DEFAULT_READ_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT, LakeFsClient, LakeFsClientBuilder,
 };
 pub use config::{
     Credentials, ENV_ACCESS_KEY_ID, ENV_CONFIG_FILE, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY,
@@ -70,3 +72,4 @@ pub use generated::*;
 pub use lakefs_models as models;
 pub use operation::{OperationInfo, ResponseInfo};
 pub use retry::RetryConfig;
+pub use transfer::{DEFAULT_MIN_THROUGHPUT, MinThroughput, TransferLimits};

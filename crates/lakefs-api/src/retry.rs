@@ -112,7 +112,8 @@ pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Opti
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = std::time::UNIX_EPOCH + Duration::from_secs(http_date_seconds(value)?);
+    // Checked: a date too far away for the clock is an absurd header, not a panic.
+    let at = std::time::UNIX_EPOCH.checked_add(Duration::from_secs(http_date_seconds(value)?))?;
     Some(at.duration_since(now).unwrap_or_default())
 }
 
@@ -145,6 +146,11 @@ fn http_date_seconds(value: &str) -> Option<u64> {
         return None;
     }
     // Days from 1970-01-01 to the date (Howard Hinnant's days_from_civil).
+    // The year comes from the network: years past 9999 are refused (HTTP dates have four
+    // digits), which also keeps every product below within range.
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let year_of_era = y - era * 400;
@@ -152,9 +158,9 @@ fn http_date_seconds(value: &str) -> Option<u64> {
     let day_of_year = (153 * shifted_month + 2) / 5 + day as i64 - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     let days = era * 146_097 + day_of_era - 719_468;
-    u64::try_from(days)
-        .ok()
-        .map(|d| d * 86_400 + hour * 3600 + minute * 60 + second)
+    let days = u64::try_from(days).ok()?;
+    days.checked_mul(86_400)?
+        .checked_add(hour * 3600 + minute * 60 + second)
 }
 
 /// A number in [0, 1) that differs between calls (std's hasher keys are random per process and
@@ -219,12 +225,39 @@ mod tests {
             Some(951_825_600)
         );
         for bad in [
+            "Wed, 21 Oct 300000000000 07:28:00 GMT",
+            "Wed, 21 Oct 999999999999 07:28:00 GMT",
+            "Wed, 21 Oct 9223372036854775807 07:28:00 GMT",
+            "Wed, 21 Oct -9223372036854775808 07:28:00 GMT",
+            "Wed, 21 Oct 10000 07:28:00 GMT",
             "soon",
             "Wed, 21 Foo 2015 07:28:00 GMT",
             "Wed, 21 Oct 2015 25:28:00 GMT",
             "-3",
         ] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn far_dates_and_huge_seconds_never_panic() {
+        let now = std::time::SystemTime::now();
+        assert_eq!(
+            parse_retry_after("18446744073709551615", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).unwrap();
+        assert!(far > Duration::from_secs(200 * 365 * 86_400), "{far:?}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_retry_after_value_panics(day in 0u64..100, year in proptest::num::i64::ANY,
+                                       clock in "[0-9]{1,3}:[0-9]{1,3}:[0-9]{1,3}",
+                                       raw in ".{0,40}") {
+            let now = std::time::SystemTime::now();
+            let _ = parse_retry_after(&format!("Wed, {day} Oct {year} {clock} GMT"), now);
+            let _ = parse_retry_after(&raw, now);
         }
     }
 

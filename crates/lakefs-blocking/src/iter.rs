@@ -2,9 +2,8 @@
 //! they work on any implementation (the client, an `Arc<dyn ...>`, a mock).
 
 use lakefs_api::models::Paginated;
-use lakefs_api::pagination::next_cursor;
+use lakefs_api::pagination::{CursorHistory, next_cursor, too_many_pages};
 use lakefs_api::{Error, Result};
-use std::collections::HashSet;
 
 /// The pages of a paginated list, fetched one `next` at a time (nothing is sent before).
 /// Ends after the first error; a page that says `has_more` with an empty or already followed
@@ -14,8 +13,10 @@ pub struct Pages<'a, P> {
     fetch: Box<dyn FnMut(Option<String>) -> Result<P> + 'a>,
     /// The cursor of the next page; `None` once finished.
     next: Option<Option<String>>,
-    seen: HashSet<String>,
+    seen: CursorHistory,
     failed: Option<Error>,
+    fetched: usize,
+    max_pages: Option<usize>,
 }
 
 impl<P> std::fmt::Debug for Pages<'_, P> {
@@ -38,9 +39,18 @@ impl<'a, P: Paginated> Pages<'a, P> {
             operation,
             fetch: Box::new(fetch),
             next: Some(first_after),
-            seen: HashSet::new(),
+            seen: CursorHistory::new(),
             failed: None,
+            fetched: 0,
+            max_pages: None,
         }
+    }
+
+    /// Ends the list with an error after `max_pages` pages if it goes on (a list that never
+    /// ends stops there instead of running forever).
+    pub fn max_pages(mut self, max_pages: usize) -> Self {
+        self.max_pages = Some(max_pages);
+        self
     }
 }
 
@@ -52,6 +62,13 @@ impl<P: Paginated> Iterator for Pages<'_, P> {
             return Some(Err(error));
         }
         let after = self.next.take()?;
+        if self.max_pages.is_some_and(|max| self.fetched >= max) {
+            return Some(Err(too_many_pages(
+                self.operation,
+                self.max_pages.unwrap_or_default(),
+            )));
+        }
+        self.fetched += 1;
         let page = match (self.fetch)(after.clone()) {
             Ok(page) => page,
             Err(error) => return Some(Err(error)),

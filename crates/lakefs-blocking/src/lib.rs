@@ -1,6 +1,6 @@
 //! Synchronous client for the lakeFS REST API, for code that is not async.
 //!
-//! The same 134 operations as `lakefs-api`, with the same names, arguments and answers, grouped
+//! The same operations as `lakefs-api`, with the same names, arguments and answers, grouped
 //! in the same traits ([`RepositoriesApi`], [`BranchesApi`], [`ObjectsApi`], ...) but
 //! synchronous. Lists come as lazy iterators (`list_repositories_iter`, `*_pages`, from the
 //! `*ApiExt` traits, so they work on mocks too), downloads
@@ -32,16 +32,18 @@ mod client;
 mod generated;
 mod io;
 mod iter;
+pub mod prelude;
 
-pub use client::LakeFsClient;
+pub use client::{LakeFsClient, LakeFsClientBuilder};
 pub use generated::*;
 pub use io::{BodyReader, ObjectReader, UploadBody};
 pub use iter::{Items, Pages};
 
 // Everything else a synchronous user needs, without depending on lakefs-api directly.
 pub use lakefs_api::{
-    ApiError, Credentials, ENV_ACCESS_KEY_ID, ENV_CONFIG_FILE, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY,
-    Error, ErrorBody, ErrorKind, LakeFsClientBuilder, LakectlSettings, OPERATIONS, ObjectMetadata,
-    OperationInfo, PartEtag, ResponseInfo, Result, RetryConfig, Secret, WithEtag, WithLocation,
-    models,
+    ApiError, Credentials, DEFAULT_CALL_BUDGET, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_MIN_THROUGHPUT, DEFAULT_READ_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ENV_ACCESS_KEY_ID,
+    ENV_CONFIG_FILE, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY, Error, ErrorBody, ErrorKind,
+    LakectlSettings, MinThroughput, OPERATIONS, ObjectMetadata, OperationInfo, PartEtag,
+    ResponseInfo, Result, RetryConfig, Secret, TransferLimits, WithEtag, WithLocation, models,
 };
