@@ -21,10 +21,10 @@ use object_store::{
     PutMultipartOptions, PutOptions, PutPayload, PutResult, TagSet, UploadPart,
 };
 
-use crate::data::{Condition, DataPath, StreamingUpload, WriteOptions};
+use crate::data::{Condition, DataPath, StreamingUpload, Upload, WriteOptions};
 use crate::failure::{Failure, Outcome, api};
 use crate::keys::{self, Layout, Target};
-use crate::multipart::PendingMultipart;
+use crate::multipart::{PendingMultipart, PresignedParts};
 use crate::store::{DELETE_BATCH, LIST_PAGE, LakeFsStore};
 
 /// The store name in `object_store::Error::Generic`.
@@ -441,9 +441,18 @@ impl ObjectStore for LakeFsStore {
         let target = self.layout.object(location.as_ref())?;
         ensure_writable(&target)?;
         let options = write_options(&opts.attributes, &opts.tags, Condition::Overwrite)?;
-        let upload = self
+        let upload = match self
             .data
-            .start_upload(&target.ref_, &target.path, &options);
+            .start_upload(&target.ref_, &target.path, &options)
+            .await
+        {
+            Ok(upload) => upload,
+            Err(error) => {
+                return Err(write_failure(&self.data, &target, &Condition::Overwrite, error)
+                    .await
+                    .into());
+            }
+        };
         Ok(Box::new(LakeFsUpload {
             upload: Some(upload),
             data: self.data.clone(),
@@ -477,6 +486,31 @@ impl ObjectStore for LakeFsStore {
                 attributes_of(&stats),
             ));
         }
+        let reader = self.data.open(&target.ref_, &target.path).await?;
+        if let Some(stats) = reader.stats() {
+            // Presigned: the stats came with the URL, the data comes straight from the store
+            // (in parallel part-sized ranges), and a changed object fails the read.
+            let meta = object_meta(location.clone(), &target.ref_, stats);
+            options.check_preconditions(&meta)?;
+            let range = match &options.range {
+                Some(range) => range
+                    .as_range(meta.size)
+                    .map_err(|invalid| Failure::generic(format!("{location}: {invalid}")))?,
+                None => 0..meta.size,
+            };
+            let attributes = attributes_of(stats);
+            let body = reader
+                .stream(range.clone())
+                .unwrap_or_else(|| stream::empty().boxed())
+                .map_err(object_store::Error::from)
+                .boxed();
+            return Ok(compat::get_result(
+                GetResultPayload::Stream(body),
+                meta,
+                range,
+                attributes,
+            ));
+        }
         let (meta, attributes, download) = read(self, &target, location, &options).await?;
         let headers = &download.metadata;
         let range = headers
@@ -504,7 +538,8 @@ impl ObjectStore for LakeFsStore {
         ranges: &[Range<u64>],
     ) -> object_store::Result<Vec<Bytes>> {
         let target = self.layout.object(location.as_ref())?;
-        let reader = self.data.reader(&target.ref_, &target.path);
+        // Presigned: one stat for every range of the object.
+        let reader = self.data.open(&target.ref_, &target.path).await?;
         object_store::coalesce_ranges(
             ranges,
             |range| {
@@ -717,10 +752,10 @@ async fn delete_batch(
         .collect()
 }
 
-/// A `put_multipart` upload: parts are streamed to lakeFS in the order they are handed over.
+/// A `put_multipart` upload: parts go out in the order they are handed over.
 #[derive(Debug)]
 struct LakeFsUpload {
-    upload: Option<StreamingUpload>,
+    upload: Option<Upload>,
     data: DataPath,
     target: Target,
 }
@@ -732,7 +767,7 @@ fn closed_upload() -> object_store::Error {
 #[async_trait]
 impl MultipartUpload for LakeFsUpload {
     fn put_part(&mut self, data: PutPayload) -> UploadPart {
-        match &self.upload {
+        match &mut self.upload {
             Some(upload) => {
                 let sent = upload.send(data.into_iter().collect());
                 async move { sent.await.map_err(object_store::Error::from) }.boxed()
@@ -755,13 +790,13 @@ impl MultipartUpload for LakeFsUpload {
 
     async fn abort(&mut self) -> object_store::Result<()> {
         if let Some(upload) = self.upload.take() {
-            upload.abort();
+            upload.abort().await;
         }
         Ok(())
     }
 }
 
-fn create_multipart_with(
+async fn create_multipart_with(
     store: &LakeFsStore,
     path: &Path,
     attributes: &Attributes,
@@ -770,14 +805,34 @@ fn create_multipart_with(
     let target = store.layout.object(path.as_ref())?;
     ensure_writable(&target)?;
     let options = write_options(attributes, tags, Condition::Overwrite)?;
-    let upload = store
+    let session = match store
         .data
-        .start_upload(&target.ref_, &target.path, &options);
+        .start_part_upload(&target.ref_, &target.path)
+        .await
+    {
+        Ok(session) => session,
+        Err(error) => {
+            return Err(write_failure(&store.data, &target, &Condition::Overwrite, error)
+                .await
+                .into());
+        }
+    };
+    let pending = match session {
+        Some(session) => PendingMultipart::Presigned(PresignedParts {
+            session: std::sync::Arc::new(session),
+            data: store.data.clone(),
+            target,
+            options,
+        }),
+        None => {
+            let upload = StreamingUpload::start(&store.data, &target.ref_, &target.path, &options);
+            PendingMultipart::streaming(upload, target)
+        }
+    };
     let id = store
         .next_multipart_id
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         .to_string();
-    let pending = PendingMultipart::new(upload, target);
     crate::multipart::lock(&store.multipart).insert(id.clone(), pending);
     Ok(id)
 }
@@ -793,7 +848,7 @@ fn pending_failure(id: &MultipartId) -> object_store::Error {
 #[async_trait]
 impl MultipartStore for LakeFsStore {
     async fn create_multipart(&self, path: &Path) -> object_store::Result<MultipartId> {
-        create_multipart_with(self, path, &Attributes::new(), &TagSet::default())
+        create_multipart_with(self, path, &Attributes::new(), &TagSet::default()).await
     }
 
     compat::create_multipart_opts!();
@@ -827,21 +882,14 @@ impl MultipartStore for LakeFsStore {
         let pending = crate::multipart::lock(&self.multipart)
             .remove(id)
             .ok_or_else(|| pending_failure(id))?;
-        let (upload, target) = pending.finish(parts.len())?;
-        match upload.finish().await {
-            Ok(stats) => Ok(put_result(&stats)),
-            Err(error) => Err(
-                write_failure(&self.data, &target, &Condition::Overwrite, error)
-                    .await
-                    .into(),
-            ),
-        }
+        let stats = pending.finish(parts.len()).await?;
+        Ok(put_result(&stats))
     }
 
     async fn abort_multipart(&self, _path: &Path, id: &MultipartId) -> object_store::Result<()> {
         let pending = crate::multipart::lock(&self.multipart).remove(id);
         if let Some(pending) = pending {
-            pending.abort();
+            pending.abort().await;
         }
         Ok(())
     }

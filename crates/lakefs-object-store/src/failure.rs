@@ -34,7 +34,9 @@ impl Failure {
             Some(ErrorKind::PreconditionFailed) => Failure::Precondition { path, source },
             Some(ErrorKind::Unauthorized) => Failure::Unauthenticated { path, source },
             Some(ErrorKind::Forbidden) => Failure::PermissionDenied { path, source },
-            Some(ErrorKind::NotImplemented) => Failure::NotSupported { source },
+            Some(ErrorKind::NotImplemented | ErrorKind::Unsupported) => {
+                Failure::NotSupported { source }
+            }
             _ => Failure::Generic { source },
         }
     }

@@ -88,7 +88,11 @@ impl LakeFsStore {
         settings: Settings,
     ) -> LakeFsStore {
         LakeFsStore {
-            data: DataPath { client, repository },
+            data: DataPath {
+                client,
+                repository,
+                settings,
+            },
             layout,
             settings,
             multipart: Mutex::default(),

@@ -59,8 +59,9 @@ mod compat {
                 'life1: 'async_trait,
                 Self: 'async_trait,
             {
-                let created = create_multipart_with(self, path, &opts.attributes, &opts.tags);
-                Box::pin(async move { created })
+                Box::pin(async move {
+                    create_multipart_with(self, path, &opts.attributes, &opts.tags).await
+                })
             }
         };
     }
