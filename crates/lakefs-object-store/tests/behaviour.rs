@@ -261,3 +261,35 @@ async fn deletes_in_batches_of_a_thousand() {
     assert_eq!(sorted, vec![1, 1000, 1000]);
     lakefs.verify().await;
 }
+
+/// `Presign::Always` on a storage without presigned URLs refuses instead of going through
+/// the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presign_always_needs_a_storage_that_presigns() {
+    let fake = lakefs_testkit::FakeLakeFs::builder()
+        .presign(false)
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    client
+        .create_repository(
+            &RepositoryCreation::new(REPOSITORY, "s3://bucket/behaviour"),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let store = LakeFsStore::builder()
+        .with_client(client)
+        .with_url("lakefs://behaviour/main")
+        .unwrap()
+        .with_presign(lakefs_object_store::Presign::Always)
+        .build()
+        .unwrap();
+    let err = store.put(&Path::from("x"), "x".into()).await.unwrap_err();
+    assert!(matches!(err, Error::NotSupported { .. }), "{err}");
+    let err = store.put_multipart(&Path::from("x")).await.unwrap_err();
+    assert!(matches!(err, Error::NotSupported { .. }), "{err}");
+    let err = store.get(&Path::from("x")).await.unwrap_err();
+    assert!(matches!(err, Error::NotSupported { .. }), "{err}");
+}

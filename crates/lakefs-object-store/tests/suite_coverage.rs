@@ -84,7 +84,12 @@ fn called(version: &str) -> BTreeSet<String> {
         .split_once(&module)
         .map(|(_, rest)| rest.split("\nmod ").next().unwrap_or(rest))
         .expect("the conformance tests have a module per version");
-    [shared, own]
+    let extra = if own.contains("suite_0_14.rs") {
+        include_str!("conformance/suite_0_14.rs")
+    } else {
+        ""
+    };
+    [shared, extra]
         .iter()
         .flat_map(|text| text.split("integration::").skip(1))
         .map(|rest| rest.split('(').next().unwrap().to_string())

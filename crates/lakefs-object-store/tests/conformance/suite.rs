@@ -1,19 +1,13 @@
 // The `object_store` integration suite against a `LakeFsStore` on the fake lakeFS, one test per
-// suite function (each on a fresh fake). Included once per `object_store` version; the
-// including module names that version `object_store`. Functions not called here are listed
-// with their reason in the crate README; `suite_coverage.rs` checks that both agree.
+// suite function (each on a fresh fake). Included once per `object_store` version and fake
+// mode; the including module names that version `object_store` and the mode `MODE`.
+// Functions not called here are listed with their reason in the crate README;
+// `suite_coverage.rs` checks that both agree.
 
 use object_store::integration;
 
 async fn store() -> (lakefs_testkit::FakeLakeFs, lakefs_object_store::LakeFsStore) {
-    let (fake, client) = crate::common::fake_repository().await;
-    let store = lakefs_object_store::LakeFsStore::builder()
-        .with_client(client)
-        .with_repository(crate::common::REPOSITORY)
-        .with_ref("main")
-        .build()
-        .unwrap();
-    (fake, store)
+    crate::common::store(MODE).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
