@@ -999,6 +999,8 @@ impl LakeFsClient {
         let limits = ReadLimits {
             idle: self.inner.read_timeout,
             deadline: None,
+            // What follows the store's headers (an error body) is bounded like a call's answer.
+            budget: self.inner.call_budget,
             max_answer_bytes: self.inner.max_answer_bytes,
         };
         let permit = self.acquire_permit(&sent, None).await?;
