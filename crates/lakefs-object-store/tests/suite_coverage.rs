@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// `cargo metadata`.
 fn object_store_sources() -> BTreeMap<String, PathBuf> {
     let output = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
