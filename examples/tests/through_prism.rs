@@ -70,6 +70,35 @@ const EXAMPLES: &[(&str, &[&str], &[&str])] = &[
         ],
     ),
     (
+        "highlevel_workflow",
+        &[],
+        &[
+            "--- 1. Creating Repository",
+            "--- 3. Uploading object",
+            "--- 4. Committing changes",
+            "  - Path: data/sample.txt",
+        ],
+    ),
+    (
+        "transaction",
+        &[],
+        &[
+            "attempt 2 on the hidden branch tx-",
+            "Transaction committed after 2 attempt(s)",
+            "transaction branches left: 0",
+        ],
+    ),
+    (
+        "branch_diff_merge",
+        &[],
+        &[
+            "     added data/new.csv",
+            "   removed data/obsolete.csv",
+            "Conflict (HTTP 409)",
+            "--- 5. Settling it",
+        ],
+    ),
+    (
         "transfer",
         &["8M"],
         &[

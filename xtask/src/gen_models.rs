@@ -19,9 +19,10 @@ pub fn generate(api: &Api, docs: &Docs, files: &mut Files) {
         "{HEADER}\n//! Types for the component schemas of the spec and their inline enums.\n\n\
          #![allow(clippy::too_many_arguments)]\n\nuse std::collections::BTreeMap;\n\n"
     );
-    for t in schemas {
-        out += &type_def(t, docs);
+    for t in &schemas {
+        out += &type_def(api, t, docs);
     }
+    out += &null_tolerant_leaves(api);
     files.rust(format!("{MODELS}/src/generated/schemas.rs"), out);
 
     let mut out = format!(
@@ -29,7 +30,7 @@ pub fn generate(api: &Api, docs: &Docs, files: &mut Files) {
          #![allow(clippy::too_many_arguments)]\n\n#[allow(unused_imports)]\nuse crate::*;\n\n"
     );
     for t in others {
-        out += &type_def(t, docs);
+        out += &type_def(api, t, docs);
     }
     files.rust(format!("{MODELS}/src/generated/operations.rs"), out);
 
@@ -106,7 +107,7 @@ fn type_doc(t: &TypeDef, docs: &Docs) -> String {
     doc_comment(&format!("{own}\n\n{}", origin_line(t)))
 }
 
-fn type_def(t: &TypeDef, docs: &Docs) -> String {
+fn type_def(api: &Api, t: &TypeDef, docs: &Docs) -> String {
     match &t.kind {
         TypeKind::Alias(ty) => format!(
             "{}pub type {} = {};\n\n",
@@ -125,8 +126,64 @@ fn type_def(t: &TypeDef, docs: &Docs) -> String {
             }
             s + "}\n}\n\n"
         }
-        TypeKind::Struct(fields) => struct_def(t, fields, docs),
+        TypeKind::Struct(fields) => struct_def(api, t, fields, docs),
     }
+}
+
+/// The type with its aliases replaced by what they stand for.
+fn resolved(api: &Api, ty: &Ty) -> Ty {
+    match ty {
+        Ty::Named(name) => match api.type_def(name).map(|t| &t.kind) {
+            Some(TypeKind::Alias(inner)) => resolved(api, inner),
+            _ => ty.clone(),
+        },
+        Ty::List(inner) => Ty::List(Box::new(resolved(api, inner))),
+        Ty::Map(inner) => Ty::Map(Box::new(resolved(api, inner))),
+        other => other.clone(),
+    }
+}
+
+/// Whether a list or map sits inside a list or map (e.g. `PolicyCondition`'s values): the
+/// derived decoder would reject the `null` a Go server sends for a nil slice there.
+fn has_nested_collection(ty: &Ty) -> bool {
+    match ty {
+        Ty::List(inner) | Ty::Map(inner) => {
+            matches!(**inner, Ty::List(_) | Ty::Map(_)) || has_nested_collection(inner)
+        }
+        _ => false,
+    }
+}
+
+/// The named types at the bottom of a field's nested collections: they need the
+/// `NullTolerant` leaf implementation.
+fn named_leaves(ty: &Ty, out: &mut std::collections::BTreeSet<String>) {
+    match ty {
+        Ty::List(inner) | Ty::Map(inner) => named_leaves(inner, out),
+        Ty::Named(name) => {
+            out.insert(name.clone());
+        }
+        _ => {}
+    }
+}
+
+/// `null_tolerant!` for every named type found at the bottom of nested collections.
+fn null_tolerant_leaves(api: &Api) -> String {
+    let mut leaves = std::collections::BTreeSet::new();
+    for t in &api.types {
+        if let TypeKind::Struct(fields) = &t.kind {
+            for f in fields {
+                let ty = resolved(api, &f.ty);
+                if has_nested_collection(&ty) {
+                    named_leaves(&ty, &mut leaves);
+                }
+            }
+        }
+    }
+    if leaves.is_empty() {
+        return String::new();
+    }
+    let paths: Vec<String> = leaves.iter().map(|n| format!("crate::{n}")).collect();
+    format!("crate::null_tolerant!({});\n", paths.join(", "))
 }
 
 fn field_doc(owner: &str, f: &Field, docs: &Docs) -> String {
@@ -173,7 +230,7 @@ fn field_ty(f: &Field) -> String {
     }
 }
 
-fn struct_def(t: &TypeDef, fields: &[Field], docs: &Docs) -> String {
+fn struct_def(api: &Api, t: &TypeDef, fields: &[Field], docs: &Docs) -> String {
     let name = &t.name;
     let mut s = type_doc(t, docs);
     let has_secret = fields.iter().any(|f| is_secret(name, &f.json_name));
@@ -190,9 +247,12 @@ fn struct_def(t: &TypeDef, fields: &[Field], docs: &Docs) -> String {
         if f.rust_name != f.json_name {
             attrs.push(format!("rename = {:?}", f.json_name));
         }
-        if !f.is_option() {
+        if has_nested_collection(&resolved(api, &f.ty)) {
+            attrs.push("deserialize_with = \"crate::support::nested_null_as_empty\"".into());
+        } else if !f.is_option() {
             attrs.push("deserialize_with = \"crate::support::null_as_default\"".into());
-        } else if !f.required {
+        }
+        if f.is_option() && !f.required {
             attrs.push("skip_serializing_if = \"Option::is_none\"".into());
         }
         let _ = writeln!(

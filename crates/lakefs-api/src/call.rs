@@ -149,8 +149,26 @@ pub(crate) struct ReadLimits {
     idle: Option<Duration>,
     /// The end of the call's budget.
     deadline: Option<Deadline>,
+    /// The call's budget, for a streaming call's answer (see [`ReadLimits::after_headers`]).
+    budget: Option<Duration>,
     /// The largest JSON or text answer accepted.
     max_answer_bytes: usize,
+}
+
+impl ReadLimits {
+    /// The limits of reading an answer whose headers just came. A streaming call's answer
+    /// (an upload's JSON, a download's error body) gets a budget of its own from now: the
+    /// transfer before it is outside the call's budget, but what follows is bounded.
+    fn after_headers(self, streaming: bool) -> ReadLimits {
+        if streaming {
+            ReadLimits {
+                deadline: Deadline::after(self.budget),
+                ..self
+            }
+        } else {
+            self
+        }
+    }
 }
 
 /// The end of a call's budget (all attempts, the waits between them and reading the answer).
@@ -194,8 +212,9 @@ impl LakeFsClient {
         let replayable = call.body.is_replayable();
         let limits = ReadLimits {
             idle: self.inner.read_timeout,
-            // A streamed body is outside the budget (it has its own guards).
+            // A streamed transfer is outside the budget (it has its own guards).
             deadline: deadline.filter(|_| !op.streaming),
+            budget: self.inner.call_budget,
             max_answer_bytes: self.inner.max_answer_bytes,
         };
         let mut attempt = 1u32;
@@ -230,7 +249,7 @@ impl LakeFsClient {
                     return Ok(Answer {
                         sent,
                         response,
-                        limits,
+                        limits: limits.after_headers(op.streaming),
                         watch,
                         permit,
                     });
@@ -453,7 +472,7 @@ async fn send_attempt(
         if let Some(id) = header(&response, "x-request-id") {
             span.record("request_id", id.as_str());
         }
-        check_status(sent, response, limits).await
+        check_status(sent, response, limits.after_headers(sent.op.streaming)).await
     }
     .instrument(span)
     .await

@@ -164,34 +164,45 @@ where
         .boxed()
 }
 
-/// Ends a stream of pages with an error after `max_pages` pages, if it goes on (a list that
-/// never ends stops there instead of running forever).
+/// Ends a stream of pages with an error after `max_pages` pages, if the last one says more
+/// follow (a list that never ends stops there instead of running forever); the page after
+/// the limit is never fetched.
 pub fn limit_pages<P>(
     operation: &'static str,
     pages: BoxStream<'static, Result<P>>,
     max_pages: usize,
 ) -> BoxStream<'static, Result<P>>
 where
-    P: Send + 'static,
+    P: Paginated + Send + 'static,
 {
-    pages
-        .enumerate()
-        .map(move |(index, page)| {
-            if index < max_pages {
-                page
-            } else {
-                Err(too_many_pages(operation, max_pages))
+    enum Limit<P> {
+        Going(BoxStream<'static, Result<P>>, usize),
+        Over,
+        Done,
+    }
+    stream::unfold(Limit::Going(pages, 0), move |state| async move {
+        match state {
+            Limit::Done => None,
+            Limit::Over => Some((Err(too_many_pages(operation, max_pages)), Limit::Done)),
+            Limit::Going(_, fetched) if fetched >= max_pages => {
+                Some((Err(too_many_pages(operation, max_pages)), Limit::Done))
             }
-        })
-        .scan(false, |failed, page| {
-            // One error, then the end.
-            if *failed {
-                return futures::future::ready(None);
-            }
-            *failed = page.is_err();
-            futures::future::ready(Some(page))
-        })
-        .boxed()
+            Limit::Going(mut pages, fetched) => match pages.next().await? {
+                Err(e) => Some((Err(e), Limit::Done)),
+                Ok(page) => {
+                    let next = if fetched + 1 < max_pages {
+                        Limit::Going(pages, fetched + 1)
+                    } else if page.pagination().has_more {
+                        Limit::Over
+                    } else {
+                        Limit::Done
+                    };
+                    Some((Ok(page), next))
+                }
+            },
+        }
+    })
+    .boxed()
 }
 
 /// The error of a list that passed its page limit.

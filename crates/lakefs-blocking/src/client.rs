@@ -219,6 +219,35 @@ impl LakeFsClientBuilder {
         Self(self.0.read_timeout(timeout))
     }
 
+    /// The budget of a whole call: every attempt, the waits between them and reading the
+    /// answer (default 300 s); streamed bodies have the transfer guards instead. `None`
+    /// disables it.
+    pub fn call_budget(self, budget: Option<Duration>) -> Self {
+        Self(self.0.call_budget(budget))
+    }
+
+    /// The slowest an upload or download may move (default 1 KiB/s averaged over 30 s);
+    /// `None` turns the guard off.
+    pub fn min_throughput(self, min: Option<lakefs_api::MinThroughput>) -> Self {
+        Self(self.0.min_throughput(min))
+    }
+
+    /// The longest an upload or download may take in all (default: no limit).
+    pub fn transfer_timeout(self, timeout: Duration) -> Self {
+        Self(self.0.transfer_timeout(timeout))
+    }
+
+    /// The largest JSON or text answer accepted (default 64 MiB).
+    pub fn max_answer_bytes(self, bytes: usize) -> Self {
+        Self(self.0.max_answer_bytes(bytes))
+    }
+
+    /// At most this many requests of this client (and its clones) in flight at once
+    /// (default: no limit).
+    pub fn max_concurrent_requests(self, requests: usize) -> Self {
+        Self(self.0.max_concurrent_requests(requests))
+    }
+
     /// How failed calls are retried.
     pub fn retry(self, retry: RetryConfig) -> Self {
         Self(self.0.retry(retry))

@@ -11,6 +11,78 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// A type whose lists and maps, at any depth, decode `null` as empty (a Go server sends `null`
+/// for a nil slice or map, e.g. in `PolicyCondition`'s values). Serde's derive accepts `null`
+/// only where the field itself is an `Option`; the generated code uses this for fields with a
+/// collection inside a collection.
+pub trait NullTolerant: Sized {
+    /// Decodes the value, `null` lists and maps inside it as empty.
+    fn deserialize_tolerant<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+}
+
+/// A value decoded through [`NullTolerant`].
+struct Tolerant<T>(T);
+
+impl<'de, T: NullTolerant> Deserialize<'de> for Tolerant<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize_tolerant(deserializer).map(Tolerant)
+    }
+}
+
+impl<T: NullTolerant> NullTolerant for Vec<T> {
+    fn deserialize_tolerant<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let items = Option::<Vec<Tolerant<T>>>::deserialize(deserializer)?;
+        Ok(items.unwrap_or_default().into_iter().map(|t| t.0).collect())
+    }
+}
+
+impl<T: NullTolerant> NullTolerant for std::collections::BTreeMap<String, T> {
+    fn deserialize_tolerant<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let entries =
+            Option::<std::collections::BTreeMap<String, Tolerant<T>>>::deserialize(deserializer)?;
+        Ok(entries
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect())
+    }
+}
+
+impl<T: NullTolerant> NullTolerant for Option<T> {
+    fn deserialize_tolerant<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<Tolerant<T>>::deserialize(deserializer)?.map(|t| t.0))
+    }
+}
+
+/// Implements [`NullTolerant`] for types decoded as they are (the leaves of nested
+/// collections).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! null_tolerant {
+    ($($leaf:path),* $(,)?) => {
+        $(
+            impl $crate::support::NullTolerant for $leaf {
+                fn deserialize_tolerant<'de, D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::std::result::Result<Self, D::Error> {
+                    <$leaf as ::serde::Deserialize>::deserialize(deserializer)
+                }
+            }
+        )*
+    };
+}
+
+null_tolerant!(String, bool, i64, f64, serde_json::Value);
+
+/// Decodes a field with collections inside collections, `null` at any depth as empty.
+pub fn nested_null_as_empty<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: NullTolerant,
+{
+    T::deserialize_tolerant(deserializer)
+}
+
 /// Defines a string enum that keeps values it does not know.
 ///
 /// The generated enum is `#[non_exhaustive]`, has an `Unknown(String)` variant, converts from and

@@ -128,3 +128,28 @@ fn secrets_are_masked_in_debug() {
         "{shown}"
     );
 }
+
+/// A Go server sends `null` for a nil slice anywhere, also inside maps (`PolicyCondition`'s
+/// values) and for the map itself.
+#[test]
+fn null_lists_inside_maps_decode_as_empty() {
+    let statement: lakefs_models::Statement = serde_json::from_str(
+        r#"{"effect":"allow","action":["fs:ReadObject"],"resource":"*",
+            "condition":{"IpAddress":{"aws:SourceIp":null,"other":["10.0.0.0/8"]},"Empty":null}}"#,
+    )
+    .unwrap();
+    let condition = statement.condition.unwrap();
+    assert_eq!(condition["IpAddress"]["aws:SourceIp"], Vec::<String>::new());
+    assert_eq!(
+        condition["IpAddress"]["other"],
+        vec!["10.0.0.0/8".to_string()]
+    );
+    assert!(condition["Empty"].is_empty());
+    let statement: lakefs_models::Statement =
+        serde_json::from_str(r#"{"effect":"deny","action":[],"resource":"*","condition":null}"#)
+            .unwrap();
+    assert_eq!(statement.condition, None);
+    let statement: lakefs_models::Statement =
+        serde_json::from_str(r#"{"effect":"deny","action":[],"resource":"*"}"#).unwrap();
+    assert_eq!(statement.condition, None);
+}

@@ -3,7 +3,7 @@
 //!
 //! * [`MockLakeFs`] (and [`BlockingMockLakeFs`] for synchronous code) is a wiremock server
 //!   that answers exactly what a test mounts: [`Fixture`]s for every error response the lakeFS
-//!   spec documents ([`cases::error_cases`], 680 of them), a success answer for every
+//!   spec documents ([`cases::error_cases`], one per documented error status of each operation), a success answer for every
 //!   operation ([`cases::success_cases`]), and the failures real deployments send although
 //!   the spec does not document them (429 with and without a body, 503 "slow down", 500
 //!   "branch locked", a proxy's HTML 502/504, truncated or HTML bodies, slow answers, closed
@@ -82,6 +82,7 @@
 pub mod cases;
 pub mod fixtures;
 mod generated;
+pub mod hostile;
 pub mod mock;
 
 pub use fixtures::{Fixture, OperationMatcher, ScopedFixture, expect_calls, operation};

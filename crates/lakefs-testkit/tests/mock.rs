@@ -264,9 +264,21 @@ async fn special_bodies_reach_the_typed_accessors() {
     let err = call(&lakefs.client(), "mergeIntoBranch").await.unwrap_err();
     assert!(err.is_conflict());
     assert_eq!(err.merge_result().unwrap().reference, "");
-    lakefs.mount(Fixture::error_for("getGroupACL", 404)).await;
-    let err = call(&lakefs.client(), "getGroupACL").await.unwrap_err();
-    assert_eq!(err.no_acl().unwrap().no_acl, Some(true));
+    // Whichever operations document `ErrorNoACL` (getGroupACL until lakeFS 1.88).
+    for op in lakefs_api::OPERATIONS {
+        for r in op
+            .responses
+            .iter()
+            .filter(|r| r.schema == Some("ErrorNoACL"))
+        {
+            let guard = lakefs
+                .mount_as_scoped(Fixture::error_for(op.id, r.status.unwrap_or(500)))
+                .await;
+            let err = call(&lakefs.client(), op.id).await.unwrap_err();
+            assert_eq!(err.no_acl().unwrap().no_acl, Some(true), "{}", op.id);
+            drop(guard);
+        }
+    }
     lakefs
         .mount(Fixture::error_for("linkPhysicalAddress", 409))
         .await;

@@ -3054,7 +3054,11 @@ pub struct Statement {
     /// Extra conditions, keyed by operator such as `IpAddress`, that must all hold for the rule to apply.
     ///
     /// Optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::support::nested_null_as_empty",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub condition: Option<BTreeMap<String, PolicyCondition>>,
 }
 
