@@ -5,14 +5,13 @@
 //! cargo run --example blocking_workflow
 //! ```
 
-use std::collections::BTreeMap;
 use std::io::Read;
 
 use lakefs_blocking::{
     BranchesApi, CommitsApi, Error, ErrorKind, ObjectsApi, ObjectsApiExt, RepositoriesApi,
     UploadBody, UploadObjectOptions, models,
 };
-use lakefs_examples::{connect_blocking, storage_namespace};
+use lakefs_examples::{connect_blocking, storage_namespace_blocking};
 
 const REPO_NAME: &str = "blocking-workflow-repo";
 const FEATURE_BRANCH: &str = "feat-blocking-upload";
@@ -22,9 +21,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, fake) = connect_blocking()?;
 
     println!("\n--- 1. Creating Repository '{REPO_NAME}' ---");
-    let creation =
-        models::RepositoryCreation::new(REPO_NAME, storage_namespace(REPO_NAME, fake.is_some())?)
-            .with_default_branch("main");
+    let creation = models::RepositoryCreation::new(
+        REPO_NAME,
+        storage_namespace_blocking(&client, REPO_NAME, fake.is_some())?,
+    )
+    .with_default_branch("main");
     let repository = match client.create_repository(&creation, Default::default()) {
         Ok(repository) => {
             println!("Repository '{}' created.", repository.id);
@@ -73,10 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     println!("\n--- 4. Committing changes to branch '{FEATURE_BRANCH}' ---");
-    let metadata = BTreeMap::from([
-        ("author".to_string(), "rust_blocking_example".to_string()),
-        ("type".to_string(), "data_upload".to_string()),
-    ]);
+    let metadata = [("author", "rust_blocking_example"), ("type", "data_upload")];
     let commit = models::CommitCreation::new(format!("Added {FILE_PATH}")).with_metadata(metadata);
     match client.commit(REPO_NAME, FEATURE_BRANCH, &commit, Default::default()) {
         Ok(commit) => println!("Commit successful. ID: {}", commit.id),

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, fake) = connect().await?;
 
     // A repository to provoke errors in (reused when it exists).
-    let namespace = storage_namespace(REPO_NAME, fake.is_some())?;
+    let namespace = storage_namespace(&client, REPO_NAME, fake.is_some()).await?;
     let creation = models::RepositoryCreation::new(REPO_NAME, namespace);
     match client
         .create_repository(&creation, Default::default())
@@ -46,7 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n--- 3. An invalid repository name ---");
     let invalid = models::RepositoryCreation::new(
         "Invalid_Name!",
-        storage_namespace("invalid-name", fake.is_some())?,
+        storage_namespace(&client, "invalid-name", fake.is_some()).await?,
     );
     let result = client.create_repository(&invalid, Default::default()).await;
     check(result, ErrorKind::BadRequest)?;

@@ -26,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("\n--- Creating {FAKE_REPOSITORIES} repositories on the embedded fake ---");
         for i in 1..=FAKE_REPOSITORIES {
             let name = format!("example-repo-{i:02}");
-            let namespace = storage_namespace(&name, fake.is_some())?;
+            let namespace = storage_namespace(&client, &name, fake.is_some()).await?;
             let creation = models::RepositoryCreation::new(name, namespace);
             client
                 .create_repository(&creation, Default::default())

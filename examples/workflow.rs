@@ -14,8 +14,6 @@
 //! With no lakeFS configured it runs against an embedded fake lakeFS. Any failure ends the
 //! program with a non-zero exit status.
 
-use std::collections::BTreeMap;
-
 use lakefs_api::{
     BranchesApi, CommitsApi, Error, ErrorKind, ListObjectsOptions, ObjectsApi, RepositoriesApi,
     UploadObjectOptions, models,
@@ -39,9 +37,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 1. Create the repository; a 409 means it exists already: use it.
     println!("\n--- 1. Creating Repository '{REPO_NAME}' ---");
-    let creation =
-        models::RepositoryCreation::new(REPO_NAME, storage_namespace(REPO_NAME, fake.is_some())?)
-            .with_default_branch(MAIN_BRANCH);
+    let creation = models::RepositoryCreation::new(
+        REPO_NAME,
+        storage_namespace(&client, REPO_NAME, fake.is_some()).await?,
+    )
+    .with_default_branch(MAIN_BRANCH);
     let repository = match client
         .create_repository(&creation, Default::default())
         .await
@@ -112,10 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 4. Commit with metadata. lakeFS answers 400 "commit: no changes" when nothing is
     // staged: like the guide, that is reported, not treated as a failure.
     println!("\n--- 4. Committing changes to branch '{FEATURE_BRANCH}' ---");
-    let metadata = BTreeMap::from([
-        ("author".to_string(), "rust_sdk_example".to_string()),
-        ("type".to_string(), "data_upload".to_string()),
-    ]);
+    let metadata = [("author", "rust_sdk_example"), ("type", "data_upload")];
     let commit = models::CommitCreation::new(format!("Added {FILE_PATH}")).with_metadata(metadata);
     match client
         .commit(REPO_NAME, FEATURE_BRANCH, &commit, Default::default())

@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use lakefs_testkit::FakeLakeFs;
-use lakefs_testkit::prism::{
-    self, GET_OBJECT_CONTENT_TYPE, Mode, Prism, Tolerance, UPLOAD_OBJECT_CONTENT_TYPE,
+use lakefs_contract::{
+    self as prism, GET_OBJECT_CONTENT_TYPE, Mode, Prism, Tolerance, UPLOAD_OBJECT_CONTENT_TYPE,
 };
+use lakefs_fake::FakeLakeFs;
 
 /// Each example, its arguments, and lines its output must contain (its steps).
 const EXAMPLES: &[(&str, &[&str], &[&str])] = &[
@@ -67,6 +67,35 @@ const EXAMPLES: &[(&str, &[&str], &[&str])] = &[
             "--- 5. Listing objects",
             "--- 6. Reading 'data/blocking_sample.csv' back ---",
             "2,beta",
+        ],
+    ),
+    (
+        "highlevel_workflow",
+        &[],
+        &[
+            "--- 1. Creating Repository",
+            "--- 3. Uploading object",
+            "--- 4. Committing changes",
+            "  - Path: data/sample.txt",
+        ],
+    ),
+    (
+        "transaction",
+        &[],
+        &[
+            "attempt 2 on the hidden branch tx-",
+            "Transaction committed after 2 attempt(s)",
+            "transaction branches left: 0",
+        ],
+    ),
+    (
+        "branch_diff_merge",
+        &[],
+        &[
+            "     added data/new.csv",
+            "   removed data/obsolete.csv",
+            "Conflict (HTTP 409)",
+            "--- 5. Settling it",
         ],
     ),
     (
@@ -127,11 +156,11 @@ fn run_example(binary: &Path, args: &[&str], endpoint: &str, config: &Path) -> O
         .env("LAKECTL_SERVER_ENDPOINT_URL", endpoint)
         .env(
             "LAKECTL_CREDENTIALS_ACCESS_KEY_ID",
-            lakefs_testkit::fake::FAKE_ACCESS_KEY_ID,
+            lakefs_fake::FAKE_ACCESS_KEY_ID,
         )
         .env(
             "LAKECTL_CREDENTIALS_SECRET_ACCESS_KEY",
-            lakefs_testkit::fake::FAKE_SECRET_ACCESS_KEY,
+            lakefs_fake::FAKE_SECRET_ACCESS_KEY,
         )
         .env("LAKEFS_EXAMPLE_STORAGE_NAMESPACE", "mem://examples")
         // No lakectl file of the user's may change what the examples do.

@@ -201,6 +201,27 @@ fn field_doc(owner: &str, f: &Field, docs: &Docs) -> String {
     doc_comment(&format!("{own}\n\n{presence}"))
 }
 
+/// The argument type of a constructor or setter for a value of type `ty`: string maps take any
+/// pairs (`[("k", "v")]`, a `HashMap<&str, String>`...), everything else `impl Into<T>`.
+fn setter_arg(ty: &Ty) -> String {
+    match ty {
+        Ty::Map(value) if **value == Ty::String => {
+            "impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>".into()
+        }
+        _ => format!("impl Into<{}>", rust_ty(ty)),
+    }
+}
+
+/// The expression turning argument `name` (of [`setter_arg`]`(ty)`) into the field's value.
+fn setter_value(ty: &Ty, name: &str) -> String {
+    match ty {
+        Ty::Map(value) if **value == Ty::String => {
+            format!("{name}.into_iter().map(|(k, v)| (k.into(), v.into())).collect()")
+        }
+        _ => format!("{name}.into()"),
+    }
+}
+
 fn field_ty(f: &Field) -> String {
     if f.is_option() {
         format!("Option<{}>", rust_ty(&f.ty))
@@ -250,11 +271,25 @@ fn struct_def(api: &Api, t: &TypeDef, fields: &[Field], docs: &Docs) -> String {
     let _ = writeln!(s, "impl {name} {{");
     let args: Vec<String> = required
         .iter()
-        .map(|f| format!("{}: impl Into<{}>", f.rust_name, field_ty(f)))
+        .map(|f| {
+            let ty = if f.is_option() {
+                format!("impl Into<{}>", field_ty(f))
+            } else {
+                setter_arg(&f.ty)
+            };
+            format!("{}: {ty}", f.rust_name)
+        })
         .collect();
     let inits: Vec<String> = required
         .iter()
-        .map(|f| format!("{0}: {0}.into(),", f.rust_name))
+        .map(|f| {
+            let value = if f.is_option() {
+                format!("{}.into()", f.rust_name)
+            } else {
+                setter_value(&f.ty, &f.rust_name)
+            };
+            format!("{}: {value},", f.rust_name)
+        })
         .collect();
     let rest = if required.len() == fields.len() {
         ""
@@ -272,10 +307,11 @@ fn struct_def(api: &Api, t: &TypeDef, fields: &[Field], docs: &Docs) -> String {
         let setter = f.rust_name.trim_end_matches('_');
         let _ = writeln!(
             s,
-            "/// Sets the optional `{}` field.\npub fn with_{setter}(mut self, value: impl Into<{}>) -> Self {{ self.{} = Some(value.into()); self }}\n",
+            "/// Sets the optional `{}` field.\npub fn with_{setter}(mut self, value: {}) -> Self {{ self.{} = Some({}); self }}\n",
             f.json_name,
-            rust_ty(&f.ty),
-            f.rust_name
+            setter_arg(&f.ty),
+            f.rust_name,
+            setter_value(&f.ty, "value")
         );
     }
     s += "}\n\n";

@@ -50,8 +50,9 @@ mod error;
 mod generated;
 mod operation;
 pub mod pagination;
+pub mod prelude;
 mod retry;
-mod transfer;
+pub mod transfer;
 
 pub use body::{
     ByteStream, ObjectDownload, ObjectMetadata, PartEtag, UploadBody, WithEtag, WithLocation,

@@ -32,8 +32,10 @@ mod client;
 mod generated;
 mod io;
 mod iter;
+pub mod prelude;
+pub mod transfer;
 
-pub use client::LakeFsClient;
+pub use client::{LakeFsClient, LakeFsClientBuilder};
 pub use generated::*;
 pub use io::{BodyReader, ObjectReader, UploadBody};
 pub use iter::{Items, Pages};
@@ -43,7 +45,6 @@ pub use lakefs_api::{
     ApiError, Credentials, DEFAULT_CALL_BUDGET, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MIN_THROUGHPUT, DEFAULT_READ_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ENV_ACCESS_KEY_ID,
     ENV_CONFIG_FILE, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY, Error, ErrorBody, ErrorKind,
-    LakeFsClientBuilder, LakectlSettings, MinThroughput, OPERATIONS, ObjectMetadata, OperationInfo,
-    PartEtag, ResponseInfo, Result, RetryConfig, Secret, TransferLimits, WithEtag, WithLocation,
-    models,
+    LakectlSettings, MinThroughput, OPERATIONS, ObjectMetadata, OperationInfo, PartEtag,
+    ResponseInfo, Result, RetryConfig, Secret, TransferLimits, WithEtag, WithLocation, models,
 };

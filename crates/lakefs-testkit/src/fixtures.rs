@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use wiremock::{Match, Mock, Request, ResponseTemplate, Times};
 
 use crate::cases::{self, ErrorCase, ErrorSchema, SuccessBody, SuccessCase};
-use crate::routes::{self, Lookup};
+use lakefs_fake::routes::{self, Lookup};
 
 /// The path every lakeFS API route lives under.
 pub const API_PREFIX: &str = "/api/v1";

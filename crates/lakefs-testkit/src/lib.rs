@@ -8,14 +8,11 @@
 //!   the spec does not document them (429 with and without a body, 503 "slow down", 500
 //!   "branch locked", a proxy's HTML 502/504, truncated or HTML bodies, slow answers, closed
 //!   connections). Any other request gets a loud 599 naming it and fails the test.
-//! * [`FakeLakeFs`] is a stateful in-memory lakeFS server speaking the real HTTP API
-//!   (`/api/v1`), for tests that need lakeFS semantics (branches, staging, commits, merges)
-//!   without a lakeFS installation; [`fake::BlockingFakeLakeFs`] runs one for synchronous
-//!   code. The `lakefs-fake` binary serves the same fake on a chosen address.
-//! * [`prism`] runs [Prism](https://github.com/stoplightio/prism), an independent OpenAPI
-//!   validator, as a mock server made from the lakeFS spec or as a validating proxy in front of
-//!   a server (such as the fake), behind a relay that records every spec violation of the
-//!   requests and answers, attributed to its operation ([`Prism`]).
+//! * [`FakeLakeFs`] is a stateful lakeFS server speaking the real HTTP API (`/api/v1`), for
+//!   tests that need lakeFS semantics (branches, staging, commits, merges) without a lakeFS
+//!   installation; [`fake::BlockingFakeLakeFs`] runs one for synchronous code. It is the
+//!   [`lakefs_fake`] crate, re-exported here as [`fake`]; that crate also has the `lakefs-fake`
+//!   binary.
 //!
 //! # Testing your own code's handling of lakeFS failures
 //!
@@ -32,7 +29,9 @@
 //!
 //! Write your code against the SDK's traits (`&dyn BranchesApi`, `&impl CommitsApi`...), then
 //! in a test start a [`MockLakeFs`], mount the answers the scenario needs, and hand your code
-//! [`MockLakeFs::client`]:
+//! [`MockLakeFs::client`]. Code that uses the pagination streams takes an `Arc<dyn ObjectsApi>`
+//! instead (a stream owns its client; `Arc::new(lakefs.client())`), as the
+//! `lakefs_api::prelude` docs show:
 //!
 //! ```
 //! use lakefs_api::{BranchesApi, models::BranchCreation};
@@ -81,15 +80,15 @@
 //! API.
 
 pub mod cases;
-pub mod fake;
 pub mod fixtures;
 mod generated;
 pub mod hostile;
 pub mod mock;
-pub mod prism;
-pub mod routes;
 
-pub use fake::FakeLakeFs;
 pub use fixtures::{Fixture, OperationMatcher, ScopedFixture, expect_calls, operation};
+/// The fake lakeFS: the [`lakefs_fake`] crate.
+pub use lakefs_fake as fake;
+pub use lakefs_fake::FakeLakeFs;
+/// The lakeFS operation table the fixtures match requests with (one table, the fake's).
+pub use lakefs_fake::routes;
 pub use mock::{BlockingMockLakeFs, CutBodyServer, MockLakeFs};
-pub use prism::Prism;

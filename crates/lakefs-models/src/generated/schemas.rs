@@ -138,9 +138,12 @@ pub struct RepositoryMetadataSet {
 
 impl RepositoryMetadataSet {
     /// Builds a `RepositoryMetadataSet` from its required fields; the optional ones start unset.
-    pub fn new(metadata: impl Into<BTreeMap<String, String>>) -> Self {
+    pub fn new(metadata: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>) -> Self {
         Self {
-            metadata: metadata.into(),
+            metadata: metadata
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 }
@@ -1002,8 +1005,16 @@ impl CommitOverrides {
     }
 
     /// Sets the optional `metadata` field.
-    pub fn with_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
+    pub fn with_metadata(
+        mut self,
+        value: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> Self {
+        self.metadata = Some(
+            value
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
 }
@@ -1209,8 +1220,16 @@ impl Commit {
     }
 
     /// Sets the optional `metadata` field.
-    pub fn with_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
+    pub fn with_metadata(
+        mut self,
+        value: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> Self {
+        self.metadata = Some(
+            value
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
 
@@ -1298,8 +1317,16 @@ impl CommitCreation {
     }
 
     /// Sets the optional `metadata` field.
-    pub fn with_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
+    pub fn with_metadata(
+        mut self,
+        value: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> Self {
+        self.metadata = Some(
+            value
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
 
@@ -1406,8 +1433,16 @@ impl CommitRecordCreation {
     }
 
     /// Sets the optional `metadata` field.
-    pub fn with_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
+    pub fn with_metadata(
+        mut self,
+        value: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> Self {
+        self.metadata = Some(
+            value
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
 
@@ -1471,8 +1506,16 @@ impl Merge {
     }
 
     /// Sets the optional `metadata` field.
-    pub fn with_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
+    pub fn with_metadata(
+        mut self,
+        value: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> Self {
+        self.metadata = Some(
+            value
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
 
@@ -3842,8 +3885,16 @@ impl StagingMetadata {
     }
 
     /// Sets the optional `user_metadata` field.
-    pub fn with_user_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.user_metadata = Some(value.into());
+    pub fn with_user_metadata(
+        mut self,
+        value: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> Self {
+        self.user_metadata = Some(
+            value
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
 
@@ -4769,8 +4820,16 @@ impl CompletePresignMultipartUpload {
     }
 
     /// Sets the optional `user_metadata` field.
-    pub fn with_user_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.user_metadata = Some(value.into());
+    pub fn with_user_metadata(
+        mut self,
+        value: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> Self {
+        self.user_metadata = Some(
+            value
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
 

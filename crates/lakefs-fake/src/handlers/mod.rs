@@ -1,0 +1,128 @@
+//! One function per implemented operation, grouped by area, and the dispatch table.
+
+mod branches;
+mod commits;
+mod merges;
+mod objects;
+mod repos;
+mod setup;
+mod staging;
+mod tags;
+
+use std::sync::Arc;
+
+use super::blobs::Blob;
+use super::http::{ApiError, HandlerResult, Query, Request};
+use super::model::{Repo, State};
+
+pub(crate) use objects::{ByteRange, check_upload, parse_range, receive_upload};
+
+/// What a handler gets besides the state: the request, its decoded path parameters, its
+/// decoded query and, for a streamed upload, the blob its body became.
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) request: &'a Request,
+    pub(crate) params: Vec<(&'static str, String)>,
+    pub(crate) query: Query,
+    pub(crate) upload: Option<Upload>,
+}
+
+/// An uploaded body, already in the blob store.
+#[derive(Debug)]
+pub(crate) struct Upload {
+    pub(crate) blob: Arc<Blob>,
+    pub(crate) content_type: String,
+}
+
+/// Whether an operation's request body is streamed into a blob before its handler runs
+/// (rather than read whole, as the small JSON bodies are).
+pub(crate) fn streams_request_body(operation_id: &str) -> bool {
+    operation_id == "uploadObject"
+}
+
+impl Ctx<'_> {
+    /// A decoded path parameter; the router guarantees every template parameter is present.
+    pub(crate) fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+
+    /// The repository named by the `repository` path parameter.
+    pub(crate) fn repo<'s>(&self, state: &'s State) -> Result<&'s Repo, ApiError> {
+        state.repo(self.param("repository"))
+    }
+
+    /// The repository named by the `repository` path parameter, for changes.
+    pub(crate) fn repo_mut<'s>(&self, state: &'s mut State) -> Result<&'s mut Repo, ApiError> {
+        state.repo_mut(self.param("repository"))
+    }
+}
+
+/// Runs the handler of `operation_id`; operations without one answer 501 naming themselves.
+pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
+    match operation_id {
+        "healthCheck" => setup::health_check(),
+        "getSetupState" => setup::get_setup_state(),
+        "getConfig" => setup::get_config(state),
+        "getStorageConfig" => setup::get_storage_config(state),
+        "getLakeFSVersion" => setup::get_lakefs_version(),
+        "getCurrentUser" => setup::get_current_user(state),
+
+        "listRepositories" => repos::list_repositories(ctx, state),
+        "createRepository" => repos::create_repository(ctx, state),
+        "getRepository" => repos::get_repository(ctx, state),
+        "deleteRepository" => repos::delete_repository(ctx, state),
+
+        "listBranches" => branches::list_branches(ctx, state),
+        "createBranch" => branches::create_branch(ctx, state),
+        "getBranch" => branches::get_branch(ctx, state),
+        "deleteBranch" => branches::delete_branch(ctx, state),
+        "resetBranch" => branches::reset_branch(ctx, state),
+        "diffBranch" => branches::diff_branch(ctx, state),
+
+        "listTags" => tags::list_tags(ctx, state),
+        "createTag" => tags::create_tag(ctx, state),
+        "getTag" => tags::get_tag(ctx, state),
+        "deleteTag" => tags::delete_tag(ctx, state),
+
+        "uploadObject" => objects::upload_object(ctx, state),
+        "getObject" => objects::get_object(ctx, state),
+        "headObject" => objects::head_object(ctx, state),
+        "statObject" => objects::stat_object(ctx, state),
+        "listObjects" => objects::list_objects(ctx, state),
+        "deleteObject" => objects::delete_object(ctx, state),
+        "deleteObjects" => objects::delete_objects(ctx, state),
+        "copyObject" => objects::copy_object(ctx, state),
+
+        "getPhysicalAddress" => staging::get_physical_address(ctx, state),
+        "linkPhysicalAddress" => staging::link_physical_address(ctx, state),
+        "createPresignMultipartUpload" => staging::create_presign_multipart_upload(ctx, state),
+        "uploadPart" => staging::upload_part(ctx, state),
+        "completePresignMultipartUpload" => staging::complete_presign_multipart_upload(ctx, state),
+        "abortPresignMultipartUpload" => staging::abort_presign_multipart_upload(ctx, state),
+
+        "commit" => commits::commit(ctx, state),
+        "getCommit" => commits::get_commit(ctx, state),
+        "logCommits" => commits::log_commits(ctx, state),
+
+        "diffRefs" => merges::diff_refs(ctx, state),
+        "mergeIntoBranch" => merges::merge_into_branch(ctx, state),
+        "findMergeBase" => merges::find_merge_base(ctx, state),
+
+        other => Err(ApiError::new(
+            501,
+            format!("lakefs-fake does not implement {other}"),
+        )),
+    }
+}
+
+/// Refuses changes to a read-only repository, as lakeFS does with 403.
+pub(crate) fn ensure_writable(repo: &Repo) -> Result<(), ApiError> {
+    if repo.read_only {
+        Err(ApiError::new(403, "read-only repository"))
+    } else {
+        Ok(())
+    }
+}
