@@ -9,11 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 fn repository() -> (BlockingFakeLakeFs, Repository) {
     let fake = BlockingFakeLakeFs::start().unwrap();
-    let client = Client::builder()
-        .endpoint(fake.endpoint())
-        .access_key(fake.access_key_id(), fake.secret_access_key())
-        .build()
-        .unwrap();
+    let client = Client::new(fake.client().unwrap());
     let repo = client.repository("repo");
     repo.create("mem://tests/repo").run().unwrap();
     (fake, repo)
@@ -195,4 +191,17 @@ fn transactions_commit_retry_and_clean_up() {
     assert!(left.is_empty(), "{left:?}");
     assert!(!main.object("half").exists().unwrap());
     assert!(!main.object("p").exists().unwrap());
+}
+
+#[test]
+fn the_blocking_builder_builds_a_blocking_client() {
+    let fake = BlockingFakeLakeFs::start().unwrap();
+    let client: Client = Client::builder()
+        .endpoint(fake.endpoint())
+        .access_key(fake.access_key_id(), fake.secret_access_key())
+        .build()
+        .unwrap();
+    assert_eq!(client.repositories().count(), 0);
+    let missing = Client::builder().build().unwrap_err();
+    assert_eq!(missing.kind(), lakefs::ErrorKind::Config);
 }

@@ -6,11 +6,7 @@ use lakefs_testkit::FakeLakeFs;
 /// A fake lakeFS and a client for it.
 pub async fn fake() -> (FakeLakeFs, lakefs::Client) {
     let fake = FakeLakeFs::start().await;
-    let client = lakefs::Client::builder()
-        .endpoint(fake.endpoint())
-        .access_key(fake.access_key_id(), fake.secret_access_key())
-        .build()
-        .unwrap();
+    let client = lakefs::Client::new(fake.client().unwrap());
     (fake, client)
 }
 
