@@ -7,7 +7,7 @@ use crate::body::{header_text, unquote};
 use crate::call::redact_presigned;
 use crate::error::{Error, Result};
 use crate::operation::OperationInfo;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A presigned URL is refreshed when it expires within this (lakectl's buffer).
 pub(crate) const EXPIRY_BUFFER: Duration = Duration::from_secs(15);
+/// Downloaded ranges are held in pieces of this size.
+const PIECE: usize = 1024 * 1024;
 /// A URL the store refused (403) is refreshed at most this often for one request.
 const MAX_URL_REFRESHES: u32 = 2;
 
@@ -343,8 +345,13 @@ impl LakeFsClient {
                 "GET {shown}: the store announced {announced:?} bytes for a range of {length}"
             )));
         }
+        // The network's chunks are copied into pieces of at most 1 MiB, exactly as large as
+        // their data: a network chunk can pin a much larger read buffer, and pieces of one
+        // modest size are reused by the allocator instead of piling up.
         let mut body = answer.body;
-        let mut chunks = Vec::new();
+        let mut pieces =
+            Vec::with_capacity(usize::try_from(length.div_ceil(PIECE as u64)).unwrap_or(0));
+        let mut piece = BytesMut::new();
         let mut received = 0u64;
         let outcome = async {
             while let Some(chunk) = body.try_next().await? {
@@ -355,18 +362,35 @@ impl LakeFsClient {
                     )));
                 }
                 meter.add(chunk.len() as u64);
-                chunks.push(chunk);
+                let mut rest = &chunk[..];
+                while !rest.is_empty() {
+                    if piece.capacity() == piece.len() {
+                        let left = length - (received - rest.len() as u64);
+                        piece = BytesMut::with_capacity(
+                            usize::try_from(left.min(PIECE as u64)).unwrap_or(PIECE),
+                        );
+                    }
+                    let take = rest.len().min(piece.capacity() - piece.len());
+                    piece.extend_from_slice(&rest[..take]);
+                    rest = &rest[take..];
+                    if piece.len() == piece.capacity() {
+                        pieces.push(piece.split().freeze());
+                    }
+                }
             }
             if received != length {
                 return Err(Error::Integrity(format!(
                     "GET {shown}: the body ended after {received} of {length} bytes"
                 )));
             }
+            if !piece.is_empty() {
+                pieces.push(piece.split().freeze());
+            }
             Ok(())
         }
         .await;
         match outcome {
-            Ok(()) => Ok((chunks, etag)),
+            Ok(()) => Ok((pieces, etag)),
             Err(e) => {
                 meter.sub(received.min(length));
                 Err(e)
