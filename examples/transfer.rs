@@ -94,6 +94,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     report("Upload", size, upload_time);
     println!("  path: {} ({} parts)", outcome.path, outcome.parts);
+    if let Some(kib) = peak_memory_kib() {
+        println!(
+            "  peak memory so far (VmHWM): {:.1} MiB",
+            kib as f64 / 1024.0
+        );
+    }
 
     // 2. Download and check chunk by chunk, in order, as the ranges arrive.
     println!("\n--- 2. Downloading and checking '{REPO_NAME}/{branch}/{path}' ---");

@@ -87,11 +87,10 @@ async fn round_trip(
     let download_path = streamed.path;
     let bytes = streamed.body.bytes().await.unwrap();
     assert_eq!(md5(&bytes), md5(object), "{path}: streamed copy differs");
-    let file = std::env::temp_dir().join(format!(
-        "lakefs-xfer-{}-{}",
-        std::process::id(),
-        path.replace('/', "_")
-    ));
+    // Tests run concurrently in one process: every copy gets a file of its own.
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let copy = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!("lakefs-xfer-{}-{copy}", std::process::id()));
     let written = client
         .download("repo", "main", path)
         .part_size(1024 * 1024)

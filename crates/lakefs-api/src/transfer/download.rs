@@ -218,9 +218,11 @@ impl Download {
         let chunks = futures::stream::iter(ranges)
             .map(move |range| {
                 let reader = reader.clone();
-                Task::spawn(async move { reader.read_range(range).await })
+                Task::spawn(async move { reader.read_range_chunks(range).await })
             })
-            .buffered(self.concurrency);
+            .buffered(self.concurrency)
+            .map_ok(|chunks| futures::stream::iter(chunks.into_iter().map(Ok)))
+            .try_flatten();
         DownloadStream {
             path,
             size: Some(length),
@@ -324,7 +326,7 @@ impl Download {
                 let target = target.to_path_buf();
                 Task::spawn(async move {
                     let offset = range.start - base;
-                    let data = reader.read_range(range).await?;
+                    let data = reader.read_range_chunks(range).await?;
                     write_at(target, offset, data).await
                 })
             })
@@ -339,12 +341,16 @@ impl Download {
 }
 
 /// Writes `data` at `offset` through a handle of its own (ranges are written concurrently).
-async fn write_at(target: std::path::PathBuf, offset: u64, data: Bytes) -> Result<()> {
+async fn write_at(target: std::path::PathBuf, offset: u64, data: Vec<Bytes>) -> Result<()> {
     tokio::task::spawn_blocking(move || {
         use std::io::{Seek, SeekFrom, Write};
         let mut file = std::fs::OpenOptions::new().write(true).open(&target)?;
         file.seek(SeekFrom::Start(offset))?;
-        file.write_all(&data)
+        let mut writer = std::io::BufWriter::with_capacity(256 * 1024, file);
+        for chunk in &data {
+            writer.write_all(chunk)?;
+        }
+        writer.flush()
     })
     .await
     .map_err(|e| Error::Blocking(format!("writing a range failed: {e}")))?

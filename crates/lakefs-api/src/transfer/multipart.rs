@@ -1,6 +1,6 @@
 //! A part-level presigned multipart upload session.
 
-use super::store::{PutBody, PutOptions, SignedUrl, check_md5, md5_hex};
+use super::store::{PutBody, PutOptions, SignedUrl, check_md5, chunks_len, md5_chunks};
 use super::{MAX_PARTS, Meter, ProgressCallback};
 use crate::error::{Error, Result};
 use crate::{
@@ -177,6 +177,16 @@ impl MultipartUpload {
     /// Uploads part `part_number` (1 to 10,000), retried on its own; putting a part again
     /// replaces it.
     pub async fn put_part(&self, part_number: u32, data: Bytes) -> Result<CompletedPart> {
+        self.put_part_chunks(part_number, vec![data]).await
+    }
+
+    /// [`put_part`](Self::put_part) for a part held as several chunks (as read from a stream),
+    /// sent one after the other without being copied into one buffer.
+    pub async fn put_part_chunks(
+        &self,
+        part_number: u32,
+        data: Vec<Bytes>,
+    ) -> Result<CompletedPart> {
         if part_number == 0 || u64::from(part_number) > MAX_PARTS {
             return Err(Error::InvalidArgument(format!(
                 "part number {part_number}: parts are numbered 1 to {MAX_PARTS}"
@@ -188,7 +198,7 @@ impl MultipartUpload {
         // The MD5 is computed on another thread while the part is sent.
         let digest = verify.then(|| {
             let data = data.clone();
-            let task = tokio::task::spawn_blocking(move || md5_hex(&data));
+            let task = tokio::task::spawn_blocking(move || md5_chunks(&data));
             futures::FutureExt::shared(futures::FutureExt::boxed(async move {
                 task.await.map_err(|e| e.to_string())
             }))
@@ -202,11 +212,11 @@ impl MultipartUpload {
                 let data = data.clone();
                 let (meter, put, what, digest) = (&meter, &put, &what, digest.clone());
                 async move {
-                    let length = data.len() as u64;
+                    let length = chunks_len(&data);
                     let url = self.part_url(part_number, refresh).await?;
                     let answer = shared
                         .client
-                        .store_put(&url.url, PutBody::Bytes(data), put, meter)
+                        .store_put(&url.url, PutBody::Chunks(data), put, meter)
                         .await?;
                     if let Some(digest) = digest {
                         let sum = digest.await.map_err(|e| {

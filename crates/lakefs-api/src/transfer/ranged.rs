@@ -86,8 +86,17 @@ impl RangedReader {
         &self.stats
     }
 
-    /// Reads `range` (end exclusive, within the object) into memory.
+    /// Reads `range` (end exclusive, within the object) into one buffer.
     pub async fn read_range(&self, range: std::ops::Range<u64>) -> Result<Bytes> {
+        let chunks = self.read_range_chunks(range).await?;
+        if chunks.len() == 1 {
+            return Ok(chunks.into_iter().next().unwrap_or_default());
+        }
+        Ok(chunks.concat().into())
+    }
+
+    /// Reads `range` as the chunks it arrived in, without copying them into one buffer.
+    pub async fn read_range_chunks(&self, range: std::ops::Range<u64>) -> Result<Vec<Bytes>> {
         if range.start > range.end || range.end > self.size {
             return Err(Error::InvalidArgument(format!(
                 "range {}..{} is outside the object of {} bytes",
@@ -95,7 +104,7 @@ impl RangedReader {
             )));
         }
         if range.is_empty() {
-            return Ok(Bytes::new());
+            return Ok(Vec::new());
         }
         let checksum = self.stats.checksum.clone();
         self.client
@@ -104,7 +113,7 @@ impl RangedReader {
                 let checksum = &checksum;
                 async move {
                     let url = self.current_url(refresh).await?;
-                    let (bytes, etag) = self
+                    let (chunks, etag) = self
                         .client
                         .store_get_range(&url, range, self.size, &self.meter)
                         .await?;
@@ -118,7 +127,7 @@ impl RangedReader {
                             self.path
                         )));
                     }
-                    Ok(bytes)
+                    Ok(chunks)
                 }
             })
             .await

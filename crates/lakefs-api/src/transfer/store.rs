@@ -16,6 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A presigned URL is refreshed when it expires within this (lakectl's buffer).
 pub(crate) const EXPIRY_BUFFER: Duration = Duration::from_secs(15);
+/// Downloaded ranges are held in pieces of this size.
+const PIECE: usize = 1024 * 1024;
 /// A URL the store refused (403) is refreshed at most this often for one request.
 const MAX_URL_REFRESHES: u32 = 2;
 
@@ -194,10 +196,25 @@ pub(crate) fn md5_hex(data: &[u8]) -> String {
     hex(&Md5::digest(data))
 }
 
+/// The MD5 of data held as chunks.
+pub(crate) fn md5_chunks(chunks: &[Bytes]) -> String {
+    let mut hasher = Md5::new();
+    for chunk in chunks {
+        hasher.update(chunk);
+    }
+    hex(&hasher.finalize())
+}
+
+/// The total length of chunks.
+pub(crate) fn chunks_len(chunks: &[Bytes]) -> u64 {
+    chunks.iter().map(|c| c.len() as u64).sum()
+}
+
 /// What to PUT.
 pub(crate) enum PutBody {
-    /// Bytes in memory (a part), retried as they are.
-    Bytes(Bytes),
+    /// Bytes in memory (a part, as the chunks it was read in: never copied into one buffer),
+    /// retried as they are.
+    Chunks(Vec<Bytes>),
     /// A stream of a known length, sent once.
     Stream(BoxStream<'static, std::io::Result<Bytes>>, u64),
 }
@@ -205,7 +222,7 @@ pub(crate) enum PutBody {
 impl PutBody {
     fn len(&self) -> u64 {
         match self {
-            PutBody::Bytes(b) => b.len() as u64,
+            PutBody::Chunks(c) => chunks_len(c),
             PutBody::Stream(_, len) => *len,
         }
     }
@@ -257,7 +274,7 @@ impl LakeFsClient {
         // An empty body is sent as none: stores answer a chunked empty body with 501.
         let upload = (length > 0).then(|| {
             let chunks: BoxStream<'static, std::io::Result<Bytes>> = match body {
-                PutBody::Bytes(b) => futures::stream::once(async move { Ok(b) }).boxed(),
+                PutBody::Chunks(c) => futures::stream::iter(c.into_iter().map(Ok)).boxed(),
                 PutBody::Stream(s, _) => s,
             };
             let (counted, meter, hashing) = (sent_bytes.clone(), meter.clone(), hasher.clone());
@@ -295,14 +312,15 @@ impl LakeFsClient {
     }
 
     /// A GET of `range` (inclusive start, exclusive end) of an object of `size` bytes: the
-    /// answer must be 206 with exactly that many bytes (200 only for a whole object).
+    /// answer must be 206 with exactly that many bytes (200 only for a whole object). The
+    /// bytes come as the chunks they arrived in (no copy into one buffer).
     pub(crate) async fn store_get_range(
         &self,
         url: &reqwest::Url,
         range: std::ops::Range<u64>,
         size: u64,
         meter: &Meter,
-    ) -> Result<(Bytes, Option<String>)> {
+    ) -> Result<(Vec<Bytes>, Option<String>)> {
         let length = range.end - range.start;
         let request = self.inner.http.get(url.clone()).header(
             reqwest::header::RANGE,
@@ -327,33 +345,54 @@ impl LakeFsClient {
                 "GET {shown}: the store announced {announced:?} bytes for a range of {length}"
             )));
         }
+        // The network's chunks are copied into pieces of at most 1 MiB, exactly as large as
+        // their data: a network chunk can pin a much larger read buffer, and pieces of one
+        // modest size are reused by the allocator instead of piling up.
         let mut body = answer.body;
-        let mut buffer = BytesMut::with_capacity(usize::try_from(length).unwrap_or(0));
-        let mut counted = 0u64;
+        let mut pieces =
+            Vec::with_capacity(usize::try_from(length.div_ceil(PIECE as u64)).unwrap_or(0));
+        let mut piece = BytesMut::new();
+        let mut received = 0u64;
         let outcome = async {
             while let Some(chunk) = body.try_next().await? {
-                if buffer.len() + chunk.len() > buffer.capacity() {
+                received += chunk.len() as u64;
+                if received > length {
                     return Err(Error::Integrity(format!(
                         "GET {shown}: the store sent more than the {length} bytes asked for"
                     )));
                 }
-                buffer.extend_from_slice(&chunk);
-                counted += chunk.len() as u64;
                 meter.add(chunk.len() as u64);
+                let mut rest = &chunk[..];
+                while !rest.is_empty() {
+                    if piece.capacity() == piece.len() {
+                        let left = length - (received - rest.len() as u64);
+                        piece = BytesMut::with_capacity(
+                            usize::try_from(left.min(PIECE as u64)).unwrap_or(PIECE),
+                        );
+                    }
+                    let take = rest.len().min(piece.capacity() - piece.len());
+                    piece.extend_from_slice(&rest[..take]);
+                    rest = &rest[take..];
+                    if piece.len() == piece.capacity() {
+                        pieces.push(piece.split().freeze());
+                    }
+                }
             }
-            if buffer.len() as u64 != length {
+            if received != length {
                 return Err(Error::Integrity(format!(
-                    "GET {shown}: the body ended after {} of {length} bytes",
-                    buffer.len()
+                    "GET {shown}: the body ended after {received} of {length} bytes"
                 )));
+            }
+            if !piece.is_empty() {
+                pieces.push(piece.split().freeze());
             }
             Ok(())
         }
         .await;
         match outcome {
-            Ok(()) => Ok((buffer.freeze(), etag)),
+            Ok(()) => Ok((pieces, etag)),
             Err(e) => {
-                meter.sub(counted);
+                meter.sub(received.min(length));
                 Err(e)
             }
         }

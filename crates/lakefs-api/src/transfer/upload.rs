@@ -1,7 +1,7 @@
 //! The upload builder: [`LakeFsClient::upload`].
 
 use super::multipart::MultipartUpload;
-use super::store::{PutBody, PutOptions, SignedUrl, check_md5, md5_hex};
+use super::store::{PutBody, PutOptions, SignedUrl, check_md5, chunks_len, md5_hex};
 use super::{
     DEFAULT_STREAM_PART_SIZE, DEFAULT_UPLOAD_CONCURRENCY, MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE,
     Meter, ProgressCallback, StorageCapabilities, Task, TransferMode, TransferPath,
@@ -12,7 +12,7 @@ use crate::{
     GetPhysicalAddressOptions, LakeFsClient, LinkPhysicalAddressOptions, ObjectsApi, StagingApi,
     UploadBody, UploadObjectOptions,
 };
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use lakefs_models::{ObjectStats, StagingMetadata};
 use std::collections::BTreeMap;
@@ -483,7 +483,7 @@ impl Upload {
                         async move {
                             let url = presigned(&stage(refresh).await?)?;
                             client
-                                .store_put(&url.url, PutBody::Bytes(data), put, meter)
+                                .store_put(&url.url, PutBody::Chunks(vec![data]), put, meter)
                                 .await
                         }
                     })
@@ -573,7 +573,8 @@ impl Upload {
         let mut parts = PartReader::new(source, size).await?;
         // A stream that ends within its first part is one PUT.
         let first = parts.next_part(part_size).await?.unwrap_or_default();
-        if size.is_none() && (first.len() as u64) < part_size {
+        if size.is_none() && chunks_len(&first) < part_size {
+            let first = Bytes::from(first.concat());
             let length = first.len() as u64;
             return self
                 .send_put(Source::Bytes(first), Some(length), azure, meter)
@@ -610,7 +611,7 @@ impl Upload {
     async fn put_parts(
         &self,
         session: &Arc<MultipartUpload>,
-        first: Bytes,
+        first: Vec<Bytes>,
         reader: PartReader,
         part_size: u64,
         size: Option<u64>,
@@ -637,7 +638,7 @@ impl Upload {
                                  set a larger part size"
                             ))
                         })?;
-                    Task::spawn(async move { session.put_part(number, part).await }).await
+                    Task::spawn(async move { session.put_part_chunks(number, part).await }).await
                 }
             })
             .buffer_unordered(self.concurrency);
@@ -712,14 +713,17 @@ impl PartReader {
         })
     }
 
-    /// The next part of at most `part_size` bytes; `None` at the end.
-    async fn next_part(&mut self, part_size: u64) -> Result<Option<Bytes>> {
+    /// The next part of at most `part_size` bytes, as the chunks it was read in (never
+    /// copied into one buffer); `None` at the end.
+    async fn next_part(&mut self, part_size: u64) -> Result<Option<Vec<Bytes>>> {
+        /// Files are read in pieces of this size.
+        const FILE_PIECE: usize = 1024 * 1024;
         let want = self.remaining.map_or(part_size, |r| r.min(part_size));
         let want_len = usize::try_from(want).unwrap_or(usize::MAX);
-        let part = match &mut self.source {
+        let part: Vec<Bytes> = match &mut self.source {
             PartSource::Bytes(data) => {
                 let n = want_len.min(data.len());
-                data.split_to(n)
+                vec![data.split_to(n)]
             }
             PartSource::File(slot, path) => {
                 let Some(mut file) = slot.take() else {
@@ -728,36 +732,41 @@ impl PartReader {
                 let path_for_error = path.clone();
                 let (file, read) = tokio::task::spawn_blocking(move || {
                     use std::io::Read;
-                    let mut buffer = vec![0u8; want_len];
-                    let read = file.read_exact(&mut buffer).map(|_| buffer);
+                    let mut pieces = Vec::with_capacity(want_len.div_ceil(FILE_PIECE));
+                    let mut left = want_len;
+                    let read = loop {
+                        if left == 0 {
+                            break Ok(pieces);
+                        }
+                        let mut piece = vec![0u8; left.min(FILE_PIECE)];
+                        if let Err(e) = file.read_exact(&mut piece) {
+                            break Err(e);
+                        }
+                        left -= piece.len();
+                        pieces.push(Bytes::from(piece));
+                    };
                     (file, read)
                 })
                 .await
                 .map_err(|e| Error::Blocking(format!("reading a part failed: {e}")))?;
                 *slot = Some(file);
-                Bytes::from(read.map_err(|e| local_io(&path_for_error, e))?)
+                read.map_err(|e| local_io(&path_for_error, e))?
             }
             PartSource::Stream(stream, pending) => {
-                let mut part = BytesMut::new();
+                let mut part = Vec::new();
+                let mut have = 0usize;
                 loop {
-                    if part.is_empty() && pending.len() >= want_len {
-                        // Zero-copy when a chunk holds the whole part.
-                        break pending.split_to(want_len);
-                    }
-                    let needed = want_len - part.len();
                     if !pending.is_empty() {
-                        let take = needed.min(pending.len());
-                        if part.capacity() == 0 {
-                            part.reserve(want_len);
-                        }
-                        part.extend_from_slice(&pending.split_to(take));
-                        if part.len() == want_len {
-                            break part.freeze();
-                        }
+                        let take = (want_len - have).min(pending.len());
+                        part.push(pending.split_to(take));
+                        have += take;
+                    }
+                    if have == want_len {
+                        break;
                     }
                     match stream.try_next().await {
                         Ok(Some(chunk)) => *pending = chunk,
-                        Ok(None) => break part.freeze(),
+                        Ok(None) => break,
                         Err(source) => {
                             return Err(Error::LocalIo {
                                 context: "cannot read the upload's stream".into(),
@@ -766,11 +775,13 @@ impl PartReader {
                         }
                     }
                 }
+                part
             }
         };
+        let length = chunks_len(&part);
         if let Some(remaining) = &mut self.remaining {
-            *remaining -= part.len() as u64;
-            if part.len() < want_len {
+            *remaining -= length;
+            if length < want {
                 return Err(Error::LocalIo {
                     context: "the upload's source".into(),
                     source: std::io::Error::new(
@@ -779,13 +790,8 @@ impl PartReader {
                     ),
                 });
             }
-            if *remaining == 0 && part.is_empty() {
-                return Ok(None);
-            }
-        } else if part.is_empty() {
-            return Ok(None);
         }
-        Ok(Some(part))
+        Ok((length > 0).then_some(part))
     }
 }
 
@@ -824,8 +830,8 @@ mod tests {
         let mut sizes = Vec::new();
         let mut all = Vec::new();
         while let Some(part) = reader.next_part(4).await.unwrap() {
-            sizes.push(part.len());
-            all.extend_from_slice(&part);
+            sizes.push(chunks_len(&part) as usize);
+            all.extend_from_slice(&part.concat());
         }
         assert_eq!(sizes, vec![4, 4, 4, 4]);
         let expected: Vec<u8> = (1..=16).collect();
@@ -848,9 +854,9 @@ mod tests {
             .await
             .unwrap();
         let first = reader.next_part(4).await.unwrap().unwrap();
-        assert_eq!(first.as_ptr(), data.as_ptr());
-        assert_eq!(reader.next_part(4).await.unwrap().unwrap().len(), 4);
-        assert_eq!(reader.next_part(4).await.unwrap().unwrap().len(), 2);
+        assert_eq!(first[0].as_ptr(), data.as_ptr());
+        assert_eq!(chunks_len(&reader.next_part(4).await.unwrap().unwrap()), 4);
+        assert_eq!(chunks_len(&reader.next_part(4).await.unwrap().unwrap()), 2);
         assert!(reader.next_part(4).await.unwrap().is_none());
     }
 }
