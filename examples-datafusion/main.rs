@@ -22,10 +22,12 @@ const REPOSITORY: &str = "datafusion-example";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let (client, fake) = lakefs_examples::connect().await?;
-    let namespace =
-        lakefs_examples::storage_namespace(&client, REPOSITORY, fake.is_some()).await?;
+    let namespace = lakefs_examples::storage_namespace(&client, REPOSITORY, fake.is_some()).await?;
     client
-        .create_repository(&RepositoryCreation::new(REPOSITORY, namespace), Default::default())
+        .create_repository(
+            &RepositoryCreation::new(REPOSITORY, namespace),
+            Default::default(),
+        )
         .await?;
     client
         .create_branch(REPOSITORY, &BranchCreation::new("ingest", "main"))
@@ -49,9 +51,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?
         .collect()
         .await?;
-    println!("COPY wrote {} batch(es) to lakefs://{REPOSITORY}/ingest/trips/", rows.len());
+    println!(
+        "COPY wrote {} batch(es) to lakefs://{REPOSITORY}/ingest/trips/",
+        rows.len()
+    );
     let commit = client
-        .commit(REPOSITORY, "ingest", &CommitCreation::new("Add trips"), Default::default())
+        .commit(
+            REPOSITORY,
+            "ingest",
+            &CommitCreation::new("Add trips"),
+            Default::default(),
+        )
         .await?;
     println!("committed {} on branch ingest", commit.id);
 
@@ -66,7 +76,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                  FROM trips WHERE fare > 45 GROUP BY city ORDER BY city";
     println!("{query}");
     ctx.sql(query).await?.show().await?;
-    let total = ctx.sql("SELECT count(*) FROM trips").await?.collect().await?;
+    let total = ctx
+        .sql("SELECT count(*) FROM trips")
+        .await?
+        .collect()
+        .await?;
     let count = total
         .first()
         .and_then(|batch| {
