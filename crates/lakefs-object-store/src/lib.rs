@@ -29,15 +29,32 @@
 //!
 //! # How each operation maps onto lakeFS
 //!
+//! Data moves straight between the caller and the object store through presigned URLs when
+//! the repository's storage offers them ([`Presign::Auto`], the default), else through the
+//! lakeFS API:
+//!
+//! | `ObjectStore` | presigned | through the lakeFS API |
+//! |---|---|---|
+//! | `put_opts` | one presigned PUT and `linkPhysicalAddress` (multipart when large) | `uploadObject` |
+//! | `put_multipart_opts` | a presigned multipart upload: parts joined up to the part size (5 MiB), uploaded concurrently | one `uploadObject` whose body is streamed as parts are handed over |
+//! | `get_opts` | `statObject(presign)` once, then parallel part-sized ranged GETs | `getObject` (`Range`, one `If-None-Match` value); whole-object reads also `statObject` for user metadata |
+//! | `get_ranges` | one `statObject(presign)`, then the coalesced ranges in parallel | ranged `getObject`s, coalesced, in parallel |
+//!
+//! Both paths: `Create` puts send `If-None-Match: *` (412 is `AlreadyExists`), `Update` puts
+//! `If-Match` (412 is `Precondition`); read preconditions are checked against the object's
+//! ETag and date; `head` is `statObject`.
+//!
 //! | `ObjectStore` | lakeFS |
 //! |---|---|
-//! | `put_opts` | `uploadObject`; `Create` sends `If-None-Match: *` (412 is `AlreadyExists`), `Update` sends `If-Match` (412 is `Precondition`) |
-//! | `put_multipart_opts` | one `uploadObject` whose body is streamed part by part as parts are handed over |
-//! | `get_opts` | `getObject` (`Range`, one `If-None-Match` value); `head`, other preconditions and whole-object reads also `statObject` |
-//! | `get_ranges` | ranged `getObject`s, coalesced and in parallel |
 //! | `list`, `list_with_offset`, `list_with_delimiter` | `listObjects` pages of 1,000 (`after` is exclusive, as `list_with_offset` is) |
 //! | `delete_stream` | `deleteObjects` in batches of up to 1,000 paths; paths holding nothing are deleted already |
 //! | `copy_opts`, `rename_opts` | `copyObject` (`Create` checks the destination first: not atomic), then `deleteObjects` |
+//! | `MultipartStore` | presigned multipart (part `i` is S3 part `i + 1`), else parts streamed in index order into one `uploadObject` (parts that come early are held until their turn) |
+//! | `PaginatedListStore` | one `listObjects` page; the page token is lakeFS's `next_offset` |
+//!
+//! Limits: a streamed `uploadObject` (no presigned multipart) fails when no part comes for the
+//! client's idle timeout (60 s by default); `MultipartStore` uploads live in the store that
+//! created them.
 //!
 //! Attributes: the content type and user metadata (lower-case keys) are kept; any other
 //! attribute and object tags are refused with `NotImplemented`, never dropped. ETags are the

@@ -1,0 +1,242 @@
+//! The adapter's own CPU cost: the same work through `LakeFsStore` and through `lakefs-api`
+//! directly, against the fake lakeFS (API data path, `Presign::Never`, so both move the same
+//! bytes the same way).
+//!
+//! - reading a Parquet file (whole-file read, then decoding every row group), through
+//!   `get`, through `get_range(0..size)`, and through `getObject`;
+//! - listing 100,000 objects, through `list` and through `list_objects_stream`.
+//!
+//! The client runs on a current-thread runtime on this thread and the fake on threads of its
+//! own, so this thread's CPU time (user + system, `/proc/thread-self/stat`) is the client's
+//! alone. Each case runs several times; the median is reported. Run with
+//! `cargo bench -p lakefs-object-store --bench overhead` (`OBJECTS=20000` for a quicker run).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use lakefs_api::models::RepositoryCreation;
+use lakefs_api::{
+    GetObjectOptions, ListObjectsOptions, ObjectsApi, ObjectsApiExt, RepositoriesApi,
+    UploadObjectOptions,
+};
+use lakefs_object_store::object_store_0_13::path::Path;
+use lakefs_object_store::object_store_0_13::{ObjectStore, ObjectStoreExt};
+use lakefs_object_store::{LakeFsStore, Presign};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+const REPOSITORY: &str = "bench";
+const RUNS: usize = 5;
+
+/// CPU time of the calling thread (user + system).
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("Linux /proc");
+    // Fields after the command name (which may contain spaces) in parentheses.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+/// The median CPU time and wall time of `RUNS` runs of `work`.
+async fn measure<F, Fut>(mut work: F) -> (Duration, Duration)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = usize>,
+{
+    let expected = work().await; // warm-up, and the answer every run must give
+    let (mut cpu, mut wall) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        let (c, w) = (thread_cpu(), Instant::now());
+        assert_eq!(work().await, expected);
+        cpu.push(thread_cpu() - c);
+        wall.push(w.elapsed());
+    }
+    (median(cpu), median(wall))
+}
+
+fn parquet_file() -> Bytes {
+    let rows = 2_000_000;
+    let batch = RecordBatch::try_from_iter([
+        (
+            "id",
+            Arc::new(Int64Array::from_iter_values(0..rows)) as ArrayRef,
+        ),
+        (
+            "city",
+            Arc::new(StringArray::from_iter_values(
+                (0..rows).map(|i| ["Lisbon", "Porto", "Faro"][i as usize % 3]),
+            )) as ArrayRef,
+        ),
+        (
+            "fare",
+            Arc::new(Float64Array::from_iter_values(
+                (0..rows).map(|i| i as f64 / 7.0),
+            )) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    out.into()
+}
+
+fn decode(data: Bytes) -> usize {
+    ParquetRecordBatchReaderBuilder::try_new(data)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|batch| batch.unwrap().num_rows())
+        .sum()
+}
+
+fn report(name: &str, direct: (Duration, Duration), adapter: (Duration, Duration)) {
+    let ratio = adapter.0.as_secs_f64() / direct.0.as_secs_f64().max(1e-9);
+    println!(
+        "{name:<44} lakefs-api {:>7.3} s CPU ({:>6.3} s wall) | adapter {:>7.3} s CPU ({:>6.3} s wall) | adapter/client CPU {:.3} ({:+.1}%)",
+        direct.0.as_secs_f64(),
+        direct.1.as_secs_f64(),
+        adapter.0.as_secs_f64(),
+        adapter.1.as_secs_f64(),
+        ratio,
+        (ratio - 1.0) * 100.0
+    );
+}
+
+fn main() {
+    let objects: usize = std::env::var("OBJECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let fake = lakefs_fake::FakeLakeFs::builder()
+            .presign(false)
+            .worker_threads(2)
+            .spawn()
+            .unwrap();
+        let client = fake.client().unwrap();
+        client
+            .create_repository(
+                &RepositoryCreation::new(REPOSITORY, "s3://bucket/bench"),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        let store = LakeFsStore::builder()
+            .with_client(client.clone())
+            .with_url("lakefs://bench/main")
+            .unwrap()
+            .with_presign(Presign::Never)
+            .build()
+            .unwrap();
+
+        // Parquet.
+        let file = parquet_file();
+        let size = file.len() as u64;
+        store
+            .put(&Path::from("trips.parquet"), file.into())
+            .await
+            .unwrap();
+        println!("Parquet file: {size} bytes, 2,000,000 rows; {RUNS} runs each, medians");
+        let direct = measure(|| async {
+            let download = client
+                .get_object(
+                    REPOSITORY,
+                    "main",
+                    "trips.parquet",
+                    GetObjectOptions::default(),
+                )
+                .await
+                .unwrap();
+            decode(download.bytes().await.unwrap())
+        })
+        .await;
+        let adapter_get = measure(|| async {
+            let data = store.get(&Path::from("trips.parquet")).await.unwrap();
+            decode(data.bytes().await.unwrap())
+        })
+        .await;
+        let adapter_range = measure(|| async {
+            decode(
+                store
+                    .get_range(&Path::from("trips.parquet"), 0..size)
+                    .await
+                    .unwrap(),
+            )
+        })
+        .await;
+        report("read + decode Parquet: get", direct, adapter_get);
+        report(
+            "read + decode Parquet: get_range(0..size)",
+            direct,
+            adapter_range,
+        );
+
+        // Listing.
+        let started = Instant::now();
+        futures::stream::iter(0..objects)
+            .map(|i| {
+                let client = client.clone();
+                async move {
+                    client
+                        .upload_object(
+                            REPOSITORY,
+                            "main",
+                            &format!("listing/{:03}/{i:08}.json", i % 100),
+                            Bytes::from_static(b"{}").into(),
+                            UploadObjectOptions::default(),
+                        )
+                        .await
+                        .unwrap();
+                }
+            })
+            .buffer_unordered(32)
+            .collect::<()>()
+            .await;
+        println!(
+            "seeded {objects} objects in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let direct = measure(|| async {
+            client
+                .list_objects_stream(
+                    REPOSITORY,
+                    "main",
+                    ListObjectsOptions::default()
+                        .prefix("listing/")
+                        .amount(1000)
+                        .user_metadata(false),
+                )
+                .try_fold(0, |n, _| async move { Ok(n + 1) })
+                .await
+                .unwrap()
+        })
+        .await;
+        let adapter = measure(|| async {
+            store
+                .list(Some(&Path::from("listing")))
+                .try_fold(0, |n, _| async move { Ok(n + 1) })
+                .await
+                .unwrap()
+        })
+        .await;
+        report(&format!("list {objects} objects"), direct, adapter);
+        drop(fake);
+    });
+}
