@@ -2,9 +2,12 @@
 
 mod branches;
 mod commits;
+mod imports;
 mod merges;
+mod metadata;
 mod objects;
 mod repos;
+mod revert;
 mod setup;
 mod staging;
 mod tags;
@@ -13,7 +16,7 @@ use std::sync::Arc;
 
 use super::blobs::Blob;
 use super::http::{ApiError, HandlerResult, Query, Request};
-use super::model::{Repo, State};
+use super::model::{Branch, Repo, State};
 
 pub(crate) use objects::{ByteRange, check_upload, parse_range, receive_upload};
 
@@ -74,6 +77,9 @@ pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> 
         "createRepository" => repos::create_repository(ctx, state),
         "getRepository" => repos::get_repository(ctx, state),
         "deleteRepository" => repos::delete_repository(ctx, state),
+        "getRepositoryMetadata" => metadata::get_repository_metadata(ctx, state),
+        "setRepositoryMetadata" => metadata::set_repository_metadata(ctx, state),
+        "deleteRepositoryMetadata" => metadata::delete_repository_metadata(ctx, state),
 
         "listBranches" => branches::list_branches(ctx, state),
         "createBranch" => branches::create_branch(ctx, state),
@@ -81,6 +87,12 @@ pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> 
         "deleteBranch" => branches::delete_branch(ctx, state),
         "resetBranch" => branches::reset_branch(ctx, state),
         "diffBranch" => branches::diff_branch(ctx, state),
+        "revertBranch" => revert::revert_branch(ctx, state),
+        "cherryPick" => revert::cherry_pick(ctx, state),
+
+        "importStart" => imports::import_start(ctx, state),
+        "importStatus" => imports::import_status(ctx, state),
+        "importCancel" => imports::import_cancel(ctx, state),
 
         "listTags" => tags::list_tags(ctx, state),
         "createTag" => tags::create_tag(ctx, state),
@@ -115,6 +127,18 @@ pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> 
             501,
             format!("lakefs-fake does not implement {other}"),
         )),
+    }
+}
+
+/// Refuses what needs a branch without uncommitted changes (merge into it, revert,
+/// cherry-pick, import), with lakeFS's 400 "<branch>: uncommitted changes (dirty branch)".
+pub(crate) fn ensure_clean(branch: &Branch, name: &str) -> Result<(), ApiError> {
+    if branch.staging.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "{name}: uncommitted changes (dirty branch)"
+        )))
     }
 }
 
