@@ -168,7 +168,7 @@ async fn what_real_clients_need(client: &LakeFsClient) {
         .unwrap();
     let metadata = client.get_repository_metadata(&repo).await.unwrap();
     assert_eq!(metadata.get("team").map(String::as_str), Some("data"));
-    assert!(metadata.get("tier").is_none());
+    assert!(!metadata.contains_key("tier"));
 
     client
         .create_branch(
