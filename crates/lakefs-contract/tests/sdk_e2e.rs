@@ -65,13 +65,14 @@ async fn new_repo(client: &LakeFsClient, test: &str) -> String {
 }
 
 /// Every flow, by name.
-const FLOWS: [&str; 6] = [
+const FLOWS: [&str; 7] = [
     "branch_upload_commit_diff_merge",
     "merge_conflicts",
     "listing",
     "conditional_uploads_tags_repositories",
     "wrong_credentials",
     "presigned_data_path",
+    "what_real_clients_need",
 ];
 
 async fn run_flow(name: &str, client: &LakeFsClient) {
@@ -84,6 +85,7 @@ async fn run_flow(name: &str, client: &LakeFsClient) {
         }
         "wrong_credentials" => wrong_credentials(client).await,
         "presigned_data_path" => presigned_data_path(client).await,
+        "what_real_clients_need" => what_real_clients_need(client).await,
         other => panic!("no flow {other}"),
     }
 }
@@ -122,6 +124,194 @@ async fn wrong_credentials_are_unauthorized() {
 async fn presigned_data_path_through_the_api() {
     let (client, _fake) = connect().await;
     presigned_data_path(&client).await;
+}
+
+#[tokio::test]
+async fn metadata_hidden_branches_revert_cherry_pick_sample_data_and_imports() {
+    let (client, _fake) = connect().await;
+    what_real_clients_need(&client).await;
+}
+
+/// A repository with an `s3://` namespace (imports need one of the blockstore's kind).
+async fn new_s3_repo(client: &LakeFsClient, test: &str, sample_data: bool) -> String {
+    let name = repo_name(test);
+    let creation = models::RepositoryCreation::new(name.as_str(), format!("s3://e2e/{name}"))
+        .with_sample_data(sample_data);
+    client
+        .create_repository(&creation, Default::default())
+        .await
+        .unwrap();
+    name
+}
+
+/// What real clients (the Python SDKs, fsspec, transactions) use beyond the basics:
+/// repository metadata, sample data, hidden branches, revert, cherry-pick, getCommit,
+/// logCommits by object, diffRefs with prefix and delimiter, a merge into a dirty branch, and
+/// an import (of another repository's object, so that it needs no seeding) with its status and
+/// a cancel refused once complete.
+async fn what_real_clients_need(client: &LakeFsClient) {
+    let repo = new_s3_repo(client, "needs", false).await;
+
+    client
+        .set_repository_metadata(
+            &repo,
+            &models::RepositoryMetadataSet::new([("team", "data"), ("tier", "gold")]),
+        )
+        .await
+        .unwrap();
+    client
+        .delete_repository_metadata(
+            &repo,
+            &models::RepositoryMetadataKeys::new(vec!["tier".to_string()]),
+        )
+        .await
+        .unwrap();
+    let metadata = client.get_repository_metadata(&repo).await.unwrap();
+    assert_eq!(metadata.get("team").map(String::as_str), Some("data"));
+    assert!(!metadata.contains_key("tier"));
+
+    client
+        .create_branch(
+            &repo,
+            &models::BranchCreation::new("tx-hidden", "main").with_hidden(true),
+        )
+        .await
+        .unwrap();
+    let visible = client
+        .list_branches(&repo, Default::default())
+        .await
+        .unwrap();
+    assert!(visible.results.iter().all(|b| b.id != "tx-hidden"));
+    let all = client
+        .list_branches(&repo, ListBranchesOptions::default().show_hidden(true))
+        .await
+        .unwrap();
+    assert!(all.results.iter().any(|b| b.id == "tx-hidden"));
+
+    for path in ["data/a/1.csv", "data/a/2.csv", "data/b.csv", "other.txt"] {
+        client
+            .upload_object(&repo, "tx-hidden", path, path.into(), Default::default())
+            .await
+            .unwrap();
+    }
+    let work = client
+        .commit(
+            &repo,
+            "tx-hidden",
+            &models::CommitCreation::new("work"),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let picked = client
+        .cherry_pick(
+            &repo,
+            "main",
+            &models::CherryPickCreation::new(work.id.as_str()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(picked.message, "work");
+    let got = client.get_commit(&repo, &picked.id).await.unwrap();
+    assert_eq!(got.parents.len(), 1);
+    let log = client
+        .log_commits(
+            &repo,
+            "main",
+            LogCommitsOptions::default().objects(vec!["data/b.csv".to_string()]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.results.len(), 1);
+    assert_eq!(log.results[0].id, picked.id);
+    let diff = client
+        .diff_refs(
+            &repo,
+            "main~1",
+            "main",
+            DiffRefsOptions::default().prefix("data/").delimiter("/"),
+        )
+        .await
+        .unwrap();
+    let paths: Vec<&str> = diff.results.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, ["data/a/", "data/b.csv"]);
+
+    client
+        .revert_branch(
+            &repo,
+            "main",
+            &models::RevertCreation::new(picked.id.as_str(), 0),
+        )
+        .await
+        .unwrap();
+    let stat = client
+        .stat_object(&repo, "main", "other.txt", Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(stat.kind(), ErrorKind::NotFound, "{stat}");
+
+    client
+        .upload_object(&repo, "main", "dirt.txt", "d".into(), Default::default())
+        .await
+        .unwrap();
+    let err = client
+        .merge_into_branch(&repo, "tx-hidden", "main", Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BadRequest, "{err}");
+    assert!(
+        err.to_string()
+            .contains("uncommitted changes (dirty branch)"),
+        "{err}"
+    );
+
+    // Import one of this repository's objects into a second repository.
+    let source = client
+        .stat_object(&repo, "tx-hidden", "data/b.csv", Default::default())
+        .await
+        .unwrap();
+    let target = new_s3_repo(client, "imported", true).await;
+    let readme = client
+        .stat_object(&target, "main", "README.md", Default::default())
+        .await
+        .unwrap();
+    assert!(readme.size_bytes.unwrap_or_default() > 0);
+    let started = client
+        .import_start(
+            &target,
+            "main",
+            &models::ImportCreation::new(
+                vec![models::ImportLocation::new(
+                    models::ImportLocationType::Object,
+                    source.physical_address.as_str(),
+                    "imported/b.csv",
+                )],
+                models::CommitCreation::new("import b"),
+            ),
+        )
+        .await
+        .unwrap();
+    let status = loop {
+        let status = client
+            .import_status(&target, "main", &started.id)
+            .await
+            .unwrap();
+        if status.completed || status.error.is_some() {
+            break status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(status.completed, "{status:?}");
+    let imported = client
+        .stat_object(&target, "main", "imported/b.csv", Default::default())
+        .await
+        .unwrap();
+    assert_eq!(imported.checksum, source.checksum);
+    let err = client
+        .import_cancel(&target, "main", &started.id)
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err}");
 }
 
 /// The data path lakeFS's own clients take, its lakeFS calls through the SDK and its bytes

@@ -60,8 +60,8 @@ impl Drop for Blob {
 }
 
 impl Blob {
-    /// A memory blob of these bytes, whatever the store (small contents made by the fake).
-    #[cfg(test)]
+    /// A memory blob of these bytes, whatever the store (small contents made by the fake,
+    /// such as the sample repository's files).
     pub(crate) fn in_memory(data: &[u8]) -> Arc<Blob> {
         let chunks = data
             .chunks(CHUNK_SIZE)

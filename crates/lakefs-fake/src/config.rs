@@ -77,8 +77,34 @@ impl Blockstore {
         }
     }
 
-    fn import_support(self) -> bool {
+    /// Whether lakeFS can import from this kind of store (all but `mem`).
+    pub(crate) fn import_support(self) -> bool {
         self != Blockstore::Mem
+    }
+
+    /// Whether `uri` is a location of this kind of store: what
+    /// [`validity_regex`](Self::validity_regex) (also the `import_validity_regex`) matches.
+    pub(crate) fn owns_uri(self, uri: &str) -> bool {
+        match self {
+            Blockstore::Azure => {
+                let rest = uri
+                    .strip_prefix("https://")
+                    .or_else(|| uri.strip_prefix("http://"));
+                rest.and_then(|rest| rest.split_once('.'))
+                    .is_some_and(|(account, host)| {
+                        !account.is_empty()
+                            && account.bytes().all(|b| {
+                                b.is_ascii_lowercase()
+                                    || b.is_ascii_digit()
+                                    || b == b'_'
+                                    || b == b'-'
+                            })
+                            && (host.starts_with("blob.core.windows.net")
+                                || host.starts_with("adls.core.windows.net"))
+                    })
+            }
+            other => uri.starts_with(&format!("{}://", other.name())),
+        }
     }
 }
 

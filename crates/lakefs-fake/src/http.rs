@@ -160,6 +160,18 @@ impl ApiError {
     pub(crate) fn conflict(message: impl Into<String>) -> ApiError {
         ApiError::new(409, message)
     }
+
+    /// The same error with `context: ` before its message, as lakeFS wraps errors
+    /// (`fmt.Errorf("context: %w", err)`) on their way to the client.
+    pub(crate) fn context(mut self, context: impl std::fmt::Display) -> ApiError {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
+    /// The message the client will see.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<ApiError> for Reply {

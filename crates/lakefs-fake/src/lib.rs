@@ -41,6 +41,7 @@ mod paging;
 mod refs;
 mod router;
 pub mod routes;
+mod sample;
 mod server;
 mod sign;
 mod store;

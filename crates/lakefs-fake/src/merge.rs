@@ -25,7 +25,19 @@ impl Strategy {
             _ => None,
         }
     }
+
+    /// The name lakeFS records under [`MERGE_STRATEGY_KEY`] in a merge commit's metadata.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Strategy::Fail => "default",
+            Strategy::DestWins => "dest-wins",
+            Strategy::SourceWins => "source-wins",
+        }
+    }
 }
+
+/// The commit metadata key lakeFS records a merge's (or an import's) strategy under.
+pub(crate) const MERGE_STRATEGY_KEY: &str = ".lakefs.merge.strategy";
 
 /// Whether two sides hold the same version of a path (both absent counts).
 fn same(x: Option<&Entry>, y: Option<&Entry>) -> bool {

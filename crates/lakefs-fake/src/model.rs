@@ -133,6 +133,8 @@ pub(crate) struct NewCommit {
 pub(crate) struct Branch {
     pub(crate) head: String,
     pub(crate) staging: Staging,
+    /// Left out of branch listings unless `show_hidden` (transactions create such branches).
+    pub(crate) hidden: bool,
 }
 
 impl Branch {
@@ -140,6 +142,7 @@ impl Branch {
         Branch {
             head,
             staging: Staging::new(),
+            hidden: false,
         }
     }
 }
@@ -158,8 +161,38 @@ pub(crate) struct Repo {
     /// Tag name -> commit id.
     pub(crate) tags: BTreeMap<String, String>,
     pub(crate) commits: HashMap<String, Commit>,
+    /// Repository metadata (`getRepositoryMetadata`), free key/value pairs.
+    pub(crate) metadata: Metadata,
+    /// Imports by id, running or finished.
+    pub(crate) imports: BTreeMap<String, Import>,
     /// Distinguishes commits with identical content, so their ids differ.
     commit_sequence: u64,
+}
+
+/// An import from the object store (`importStart`). lakeFS runs one in the background; the
+/// fake ingests at start and lands the commit when the import is first polled, so that a
+/// client sees it in progress and can still cancel it.
+#[derive(Debug)]
+pub(crate) struct Import {
+    /// The objects found, by destination path.
+    pub(crate) ingested: Tree,
+    /// The destinations whose previous content the import replaces.
+    pub(crate) destinations: Vec<String>,
+    pub(crate) message: String,
+    pub(crate) metadata: Metadata,
+    pub(crate) update_time: i64,
+    pub(crate) outcome: ImportOutcome,
+}
+
+/// Where an import stands.
+#[derive(Debug, Clone)]
+pub(crate) enum ImportOutcome {
+    /// Ingested, commit not made yet.
+    Running,
+    /// Committed: the commit's id.
+    Completed(String),
+    /// Failed or canceled, with lakeFS's message.
+    Failed(String),
 }
 
 /// What a new repository is made of.
@@ -186,6 +219,8 @@ impl Repo {
             branches: BTreeMap::new(),
             tags: BTreeMap::new(),
             commits: HashMap::new(),
+            metadata: Metadata::new(),
+            imports: BTreeMap::new(),
             commit_sequence: 0,
         };
         let initial = repo.add_commit(NewCommit {

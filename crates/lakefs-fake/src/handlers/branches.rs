@@ -15,6 +15,8 @@ use crate::paging::paginate;
 struct BranchCreation {
     name: String,
     source: String,
+    #[serde(default)]
+    hidden: bool,
 }
 
 /// The `ResetCreation` body.
@@ -32,10 +34,11 @@ fn ref_json(id: &str, commit_id: &str) -> serde_json::Value {
 pub(super) fn list_branches(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
     let repo = ctx.repo(state)?;
     let prefix = ctx.query.text("prefix");
+    let show_hidden = ctx.query.flag("show_hidden", false)?;
     let items = repo
         .branches
         .iter()
-        .filter(|(name, _)| name.starts_with(prefix))
+        .filter(|(name, branch)| name.starts_with(prefix) && (show_hidden || !branch.hidden))
         .map(|(name, branch)| (name.clone(), branch));
     let page = paginate(
         items,
@@ -64,8 +67,9 @@ pub(super) fn create_branch(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
             body.name
         )));
     }
-    repo.branches
-        .insert(body.name, Branch::at(commit_id.clone()));
+    let mut branch = Branch::at(commit_id.clone());
+    branch.hidden = body.hidden;
+    repo.branches.insert(body.name, branch);
     Ok(Reply::bytes(201, commit_id.into_bytes(), "text/html"))
 }
 

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Ctx, ensure_writable};
+use super::{Ctx, ensure_clean, ensure_writable};
 use crate::clock;
 use crate::diff::{diff_list, diff_trees};
 use crate::http::{ApiError, HandlerResult, Reply, optional_json_body};
-use crate::merge::{Strategy, merge_base, three_way};
+use crate::merge::{MERGE_STRATEGY_KEY, Strategy, merge_base, three_way};
 use crate::model::{Commit, Metadata, NewCommit, Repo, State};
 
 /// The optional `Merge` body.
@@ -84,21 +84,22 @@ pub(super) fn merge_into_branch(ctx: &Ctx<'_>, state: &mut State) -> HandlerResu
     let repo = ctx.repo_mut(state)?;
     ensure_writable(repo)?;
     let destination = repo.branch(dest_name)?;
-    if !destination.staging.is_empty() {
-        return Err(ApiError::bad_request(
-            "merge: destination branch has uncommitted changes",
-        ));
-    }
+    // lakeFS's wording, wrapped as graveler wraps it ("update branch <dest>: ...").
+    ensure_clean(destination, dest_name)
+        .map_err(|e| e.context(format!("update branch {dest_name}")))?;
     let dest_head = repo.commit(&destination.head)?;
     let source = repo.resolve_commit(source_ref)?;
     let base = base_commit(repo, &source.id, &dest_head.id)?;
+    // lakeFS refuses a merge whose source changed nothing since the merge base.
+    if source.meta_range_id == base.meta_range_id && !body.allow_empty && !body.force {
+        return Err(ApiError::bad_request(format!(
+            "update branch {dest_name}: no changes"
+        )));
+    }
     let merged = match three_way(&base.tree, &source.tree, &dest_head.tree, strategy) {
         Ok(merged) => merged,
         Err(_conflicts) => return Ok(Reply::json(409, &json!({ "reference": "" }))),
     };
-    if diff_trees(&dest_head.tree, &merged).is_empty() && !body.allow_empty && !body.force {
-        return Err(ApiError::bad_request("merge: no changes"));
-    }
     let parents = if body.squash_merge {
         vec![dest_head.id.clone()]
     } else {
@@ -111,7 +112,11 @@ pub(super) fn merge_into_branch(ctx: &Ctx<'_>, state: &mut State) -> HandlerResu
     let id = repo.add_commit(NewCommit {
         parents,
         message,
-        metadata: body.metadata,
+        metadata: {
+            let mut metadata = body.metadata;
+            metadata.insert(MERGE_STRATEGY_KEY.to_string(), strategy.name().to_string());
+            metadata
+        },
         creation_date: clock::now(),
         tree: Arc::new(merged),
     });

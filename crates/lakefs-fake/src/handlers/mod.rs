@@ -2,9 +2,12 @@
 
 mod branches;
 mod commits;
+mod imports;
 mod merges;
+mod metadata;
 mod objects;
 mod repos;
+mod revert;
 mod setup;
 mod staging;
 mod tags;
@@ -13,7 +16,7 @@ use std::sync::Arc;
 
 use super::blobs::Blob;
 use super::http::{ApiError, HandlerResult, Query, Request};
-use super::model::{Repo, State};
+use super::model::{Branch, Repo, State};
 
 pub(crate) use objects::{ByteRange, check_upload, parse_range, receive_upload};
 
@@ -74,6 +77,9 @@ pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> 
         "createRepository" => repos::create_repository(ctx, state),
         "getRepository" => repos::get_repository(ctx, state),
         "deleteRepository" => repos::delete_repository(ctx, state),
+        "getRepositoryMetadata" => metadata::get_repository_metadata(ctx, state),
+        "setRepositoryMetadata" => metadata::set_repository_metadata(ctx, state),
+        "deleteRepositoryMetadata" => metadata::delete_repository_metadata(ctx, state),
 
         "listBranches" => branches::list_branches(ctx, state),
         "createBranch" => branches::create_branch(ctx, state),
@@ -81,6 +87,12 @@ pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> 
         "deleteBranch" => branches::delete_branch(ctx, state),
         "resetBranch" => branches::reset_branch(ctx, state),
         "diffBranch" => branches::diff_branch(ctx, state),
+        "revertBranch" => revert::revert_branch(ctx, state),
+        "cherryPick" => revert::cherry_pick(ctx, state),
+
+        "importStart" => imports::import_start(ctx, state),
+        "importStatus" => imports::import_status(ctx, state),
+        "importCancel" => imports::import_cancel(ctx, state),
 
         "listTags" => tags::list_tags(ctx, state),
         "createTag" => tags::create_tag(ctx, state),
@@ -118,11 +130,82 @@ pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> 
     }
 }
 
+/// Refuses what needs a branch without uncommitted changes (merge into it, revert,
+/// cherry-pick, import), with lakeFS's 400 "<branch>: uncommitted changes (dirty branch)".
+pub(crate) fn ensure_clean(branch: &Branch, name: &str) -> Result<(), ApiError> {
+    if branch.staging.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "{name}: uncommitted changes (dirty branch)"
+        )))
+    }
+}
+
 /// Refuses changes to a read-only repository, as lakeFS does with 403.
 pub(crate) fn ensure_writable(repo: &Repo) -> Result<(), ApiError> {
     if repo.read_only {
         Err(ApiError::new(403, "read-only repository"))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Blockstore, Config, Storage};
+
+    /// Runs every operation of the spec once against an empty fake and counts those with a
+    /// handler: the others must answer 501 naming themselves.
+    #[test]
+    fn every_operation_is_served_or_names_itself_in_a_501() {
+        let config = Arc::new(Config {
+            storages: vec![Storage {
+                id: None,
+                blockstore: Blockstore::S3,
+                presign: true,
+                presign_multipart: true,
+                default_namespace_prefix: None,
+            }],
+            store_endpoint: "http://127.0.0.1:1".to_string(),
+            secret: b"test".to_vec(),
+            url_expiry: 900,
+        });
+        let mut state = State::new(0, config);
+        let mut served = Vec::new();
+        for route in crate::routes::all() {
+            let request = Request {
+                uri: "/".parse().unwrap_or_default(),
+                headers: Default::default(),
+                body: Default::default(),
+            };
+            let ctx = Ctx {
+                request: &request,
+                params: Vec::new(),
+                query: Query::default(),
+                upload: None,
+            };
+            let unimplemented = format!("lakefs-fake does not implement {}", route.operation_id);
+            match dispatch(route.operation_id, &ctx, &mut state) {
+                Err(error) if error.message() == unimplemented => {}
+                _ => served.push(route.operation_id),
+            }
+        }
+        let total = crate::routes::all().len();
+        eprintln!(
+            "lakefs-fake serves {} of {total} operations with semantics: {}",
+            served.len(),
+            served.join(", ")
+        );
+        for id in [
+            "revertBranch",
+            "cherryPick",
+            "importStart",
+            "getRepositoryMetadata",
+        ] {
+            assert!(served.contains(&id), "{id} is served");
+        }
+        assert!(served.len() < total, "some operations still answer 501");
     }
 }

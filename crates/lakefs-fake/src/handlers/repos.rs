@@ -8,6 +8,7 @@ use crate::http::{ApiError, HandlerResult, Reply, json_body};
 use crate::model::{NewRepo, Repo, State};
 use crate::names;
 use crate::paging::paginate;
+use crate::sample;
 
 /// The `RepositoryCreation` body.
 #[derive(Debug, Deserialize)]
@@ -18,6 +19,8 @@ struct RepositoryCreation {
     #[serde(default)]
     read_only: bool,
     storage_id: Option<String>,
+    #[serde(default)]
+    sample_data: bool,
 }
 
 pub(super) fn list_repositories(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
@@ -79,7 +82,10 @@ pub(super) fn create_repository(ctx: &Ctx<'_>, state: &mut State) -> HandlerResu
         now: clock::now(),
     });
     let created = repo.to_json();
-    state.repos.insert(body.name, repo);
+    state.repos.insert(body.name.clone(), repo);
+    if body.sample_data {
+        sample::populate(state, &body.name)?;
+    }
     Ok(Reply::json(201, &created))
 }
 
