@@ -53,6 +53,17 @@ pub enum Error {
     /// The server answered with an error status.
     #[error(transparent)]
     Api(Box<ApiError>),
+    /// The client's [`CredentialsProvider`](crate::auth::CredentialsProvider) could not give
+    /// credentials (a login was refused, a callback gave up); the call was not sent.
+    #[error("cannot obtain lakeFS credentials: {message}")]
+    Credentials {
+        /// What failed, without any secret.
+        message: String,
+        /// The underlying error (e.g. the [`Error::Api`] of a refused login), shared by the
+        /// calls that waited for the same attempt.
+        #[source]
+        source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+    },
     /// A synchronous facade could not run the call (its runtime is gone or a worker failed);
     /// nothing was sent.
     #[error("the blocking client could not run the call: {0}")]
@@ -105,6 +116,7 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Api(e) => e.kind,
+            Error::Credentials { .. } => ErrorKind::Credentials,
             Error::Blocking(_) => ErrorKind::Blocking,
             Error::Decode { .. } => ErrorKind::Decode,
         }
@@ -116,6 +128,17 @@ impl Error {
             Error::Api(e) => Some(e.status),
             Error::Decode { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// An [`Error::Credentials`] saying `message`, caused by `source`.
+    pub fn credentials(
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Credentials {
+            message: message.into(),
+            source: source.map(std::sync::Arc::from),
         }
     }
 
@@ -220,6 +243,8 @@ pub enum ErrorKind {
     Decode,
     /// The blocking facade could not run the call.
     Blocking,
+    /// The credentials provider could not give credentials.
+    Credentials,
 }
 
 impl ErrorKind {
