@@ -142,6 +142,21 @@ impl Error {
         }
     }
 
+    /// The SDK error that made the credentials provider fail (e.g. the [`Error::Api`] 401 of
+    /// a refused `login`), when this is an [`Error::Credentials`] with one.
+    pub fn credentials_cause(&self) -> Option<&Error> {
+        match self {
+            Error::Credentials {
+                source: Some(source),
+                ..
+            } => {
+                let source: &(dyn std::error::Error + 'static) = source.as_ref();
+                source.downcast_ref::<Error>()
+            }
+            _ => None,
+        }
+    }
+
     /// The server's `X-Request-ID`, when the server answered and sent one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
