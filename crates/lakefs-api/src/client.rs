@@ -357,6 +357,7 @@ impl LakeFsClientBuilder {
                 ))
             })?;
         let base_url = normalize_endpoint(&endpoint)?;
+        let mut refresh_ahead = self.refresh_ahead;
         let provider = match (self.provider, self.credentials) {
             (Some(provider), _) => Some(provider),
             (None, Some(credentials)) => Some(static_provider(credentials)?),
@@ -364,7 +365,10 @@ impl LakeFsClientBuilder {
                 Some(LakectlCredentials::Static(credentials)) => {
                     Some(static_provider(credentials)?)
                 }
-                Some(LakectlCredentials::Provider(provider)) => Some(provider),
+                Some(LakectlCredentials::Provider(provider)) => {
+                    refresh_ahead = refresh_ahead.or(self.lakectl.aws_iam.refresh_interval);
+                    Some(provider)
+                }
                 None => None,
             },
         };
@@ -413,7 +417,7 @@ impl LakeFsClientBuilder {
                 provider,
                 login_client,
                 self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                self.refresh_ahead.unwrap_or(DEFAULT_REFRESH_AHEAD),
+                refresh_ahead.unwrap_or(DEFAULT_REFRESH_AHEAD),
             )));
         }
         Ok(LakeFsClient {

@@ -280,8 +280,8 @@ impl LakectlSettings {
     }
 
     #[cfg(feature = "aws-iam")]
-    fn aws_iam_provider(&self, endpoint: &reqwest::Url) -> Result<LakectlCredentials> {
-        let provider = crate::auth::AwsIamProvider::from_lakectl(&self.aws_iam, endpoint);
+    fn aws_iam_provider(&self, _endpoint: &reqwest::Url) -> Result<LakectlCredentials> {
+        let provider = crate::auth::AwsIamProvider::from_lakectl(&self.aws_iam);
         Ok(LakectlCredentials::Provider(std::sync::Arc::new(provider)))
     }
 
@@ -475,6 +475,100 @@ mod tests {
         );
         assert!(!format!("{s:?}").contains("SECRET"));
         assert!(LakectlSettings::from_yaml(": : :\n\t-").is_err());
+    }
+
+    #[test]
+    fn lakectl_aws_iam_provider_settings_are_read() {
+        let s = LakectlSettings::from_yaml(
+            "credentials:\n  provider:\n    type: aws_iam\n    aws_iam:\n      token_ttl_seconds: 7200\n      url_presign_ttl_seconds: 1m\n      refresh_interval: 10m\n      token_request_headers:\n        X-LakeFS-Server-ID: lakefs.example.com\nserver:\n  endpoint_url: https://lakefs.example.com\n",
+        )
+        .unwrap();
+        assert_eq!(s.provider_type.as_deref(), Some("aws_iam"));
+        assert_eq!(s.aws_iam.token_ttl, Some(Duration::from_secs(7200)));
+        assert_eq!(s.aws_iam.url_presign_ttl, Some(Duration::from_secs(60)));
+        assert_eq!(s.aws_iam.refresh_interval, Some(Duration::from_secs(600)));
+        let headers = s.aws_iam.token_request_headers.clone().unwrap();
+        assert_eq!(headers["X-LakeFS-Server-ID"], "lakefs.example.com");
+        let endpoint = normalize_endpoint("https://lakefs.example.com").unwrap();
+        let resolved = s.credentials(&endpoint);
+        #[cfg(feature = "aws-iam")]
+        assert!(matches!(
+            resolved,
+            Ok(Some(LakectlCredentials::Provider(_)))
+        ));
+        #[cfg(not(feature = "aws-iam"))]
+        assert!(matches!(resolved, Err(Error::Config(m)) if m.contains("aws-iam")));
+        // A key pair wins over the provider, as in lakectl.
+        let keys = LakectlSettings {
+            access_key_id: Some("AKID".into()),
+            secret_access_key: Some(Secret::new("s")),
+            ..s.clone()
+        };
+        assert!(matches!(
+            keys.credentials(&endpoint),
+            Ok(Some(LakectlCredentials::Static(
+                Credentials::AccessKey { .. }
+            )))
+        ));
+        let unknown = LakectlSettings {
+            provider_type: Some("kerberos".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            unknown.credentials(&endpoint),
+            Err(Error::Config(_))
+        ));
+    }
+
+    #[test]
+    fn lakectl_environment_variables_are_read() {
+        let vars = [
+            (ENV_SESSION_TOKEN, "tok"),
+            (ENV_PROVIDER_TYPE, "aws_iam"),
+            (
+                "LAKECTL_CREDENTIALS_PROVIDER_AWS_IAM_TOKEN_TTL_SECONDS",
+                "6h",
+            ),
+            (
+                "LAKECTL_CREDENTIALS_PROVIDER_AWS_IAM_PRESIGNED_URL_TTL_SECONDS",
+                "30",
+            ),
+            (
+                "LAKECTL_CREDENTIALS_PROVIDER_AWS_IAM_TOKEN_REQUEST_HEADERS",
+                r#"{"a":"b"}"#,
+            ),
+        ];
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let s = LakectlSettings::from_lookup(lookup).unwrap();
+        assert_eq!(s.session_token.as_ref().map(Secret::expose), Some("tok"));
+        assert_eq!(s.aws_iam.token_ttl, Some(Duration::from_secs(6 * 3600)));
+        assert_eq!(s.aws_iam.url_presign_ttl, Some(Duration::from_secs(30)));
+        assert_eq!(s.aws_iam.token_request_headers.unwrap()["a"], "b");
+        // The session token wins over everything else.
+        let endpoint = normalize_endpoint("h:1").unwrap();
+        let settings = LakectlSettings::from_lookup(lookup).unwrap();
+        assert!(matches!(
+            settings.credentials(&endpoint),
+            Ok(Some(LakectlCredentials::Static(Credentials::Bearer(_))))
+        ));
+        let bad = |name: &str| {
+            (name == "LAKECTL_CREDENTIALS_PROVIDER_AWS_IAM_TOKEN_TTL_SECONDS")
+                .then(|| "soon".to_string())
+        };
+        assert!(LakectlSettings::from_lookup(bad).is_err());
+    }
+
+    #[test]
+    fn durations_in_seconds_or_go_form() {
+        assert_eq!(parse_duration("3600"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration(""), None);
+        assert_eq!(parse_duration("5 minutes"), None);
     }
 
     #[test]
