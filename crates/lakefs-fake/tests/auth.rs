@@ -404,3 +404,141 @@ async fn secrets_and_tokens_stay_out_of_debug_errors_and_tracing() {
         assert!(!seen.contains(secret), "{secret} leaked: {seen}");
     }
 }
+
+mod aws_iam {
+    use super::*;
+    use lakefs_api::Secret;
+    use lakefs_api::auth::{AwsCredentialsSource, AwsIamProvider};
+
+    const AWS_KEY: &str = "AKIDEXAMPLE";
+
+    fn provider(key: &str) -> AwsIamProvider {
+        AwsIamProvider::new()
+            .credentials(AwsCredentialsSource::Explicit {
+                access_key_id: key.into(),
+                secret_access_key: Secret::new("aws-secret-example"),
+                session_token: Some(Secret::new("aws-session-example")),
+            })
+            .region("eu-central-1")
+    }
+
+    async fn fake(clock: &ManualClock) -> FakeLakeFs {
+        FakeLakeFs::builder()
+            .auth(
+                FakeAuth::default()
+                    .clock(Arc::new(clock.clone()))
+                    .external_principal(AWS_KEY, "iam-user"),
+            )
+            .start()
+            .await
+            .unwrap()
+    }
+
+    fn client(fake: &FakeLakeFs, clock: &ManualClock, provider: AwsIamProvider) -> LakeFsClient {
+        LakeFsClient::builder()
+            .endpoint(fake.endpoint())
+            .credentials_provider(provider)
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn logs_in_with_a_presigned_sts_request_and_again_before_expiry() {
+        let clock = ManualClock::starting_now();
+        let fake = fake(&clock).await;
+        let ttl = Duration::from_secs(3600);
+        let client = client(&fake, &clock, provider(AWS_KEY).token_ttl(ttl));
+        assert_eq!(client.get_current_user().await.unwrap().user.id, "iam-user");
+        clock.advance(ttl - DEFAULT_REFRESH_AHEAD);
+        assert_eq!(client.get_current_user().await.unwrap().user.id, "iam-user");
+        let counters = fake.auth_counters();
+        assert_eq!(
+            (counters.external_principal_logins, counters.refused),
+            (2, 0),
+            "{counters:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_identity_or_a_stale_presigned_request_is_refused() {
+        let clock = ManualClock::starting_now();
+        let fake = fake(&clock).await;
+        let err = client(&fake, &clock, provider("AKIDUNKNOWN"))
+            .get_current_user()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Credentials, "{err}");
+        assert_eq!(err.credentials_cause().and_then(Error::status), Some(404));
+        // Signed on a clock two minutes late, valid for one: expired when lakeFS checks it.
+        let late =
+            ManualClock::new(lakefs_api::auth::Clock::now(&clock) - Duration::from_secs(120));
+        let err = client(&fake, &late, provider(AWS_KEY))
+            .get_current_user()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.credentials_cause().and_then(Error::status),
+            Some(401),
+            "{err}"
+        );
+        assert!(!format!("{err} {err:?}").contains("aws-secret-example"));
+        assert_eq!(fake.auth_counters().external_principal_logins, 0);
+    }
+
+    #[tokio::test]
+    async fn the_token_cache_is_shared_per_endpoint_and_identity() {
+        let clock = ManualClock::starting_now();
+        let fake = fake(&clock).await;
+        let folder = std::env::temp_dir().join(format!(
+            "lakefs-auth-cache-{}-{}",
+            std::process::id(),
+            fake.endpoint().rsplit(':').next().unwrap()
+        ));
+        let file = folder.join("cache").join("token.json");
+        let cached = || provider(AWS_KEY).token_cache_file(&file);
+        client(&fake, &clock, cached())
+            .get_current_user()
+            .await
+            .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // Another client (another process, say) of the same endpoint and identity: no login.
+        client(&fake, &clock, cached())
+            .get_current_user()
+            .await
+            .unwrap();
+        assert_eq!(fake.auth_counters().external_principal_logins, 1);
+        // Another identity ignores the entry.
+        let other = FakeLakeFs::builder()
+            .auth(
+                FakeAuth::default()
+                    .clock(Arc::new(clock.clone()))
+                    .external_principal("AKIDOTHER", "other-user"),
+            )
+            .start()
+            .await
+            .unwrap();
+        let user = client(
+            &other,
+            &clock,
+            provider("AKIDOTHER").token_cache_file(&file),
+        )
+        .get_current_user()
+        .await
+        .unwrap();
+        assert_eq!(user.user.id, "other-user");
+        // Another endpoint ignores it too (the file now holds the other fake's entry).
+        client(&fake, &clock, cached())
+            .get_current_user()
+            .await
+            .unwrap();
+        assert_eq!(fake.auth_counters().external_principal_logins, 2);
+        assert_eq!(other.auth_counters().external_principal_logins, 1);
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+}
