@@ -1,6 +1,7 @@
 //! Sending one call and decoding its answer. The generated trait implementations describe
 //! each call with a [`Call`] and pick one of the decoders below.
 
+use crate::auth::Authenticator;
 use crate::body::{
     ByteStream, ObjectDownload, ObjectMetadata, PartEtag, UploadBody, WithEtag, WithLocation,
     header_text, unquote,
@@ -218,13 +219,26 @@ impl LakeFsClient {
             max_answer_bytes: self.inner.max_answer_bytes,
         };
         let mut attempt = 1u32;
+        // A 401 is answered once by new credentials and the same call: not a retry.
+        let mut reauthenticated = false;
         loop {
+            // Before the permit: a login must not wait for a turn this call holds.
+            let credentials = match (&self.inner.auth, op.needs_auth) {
+                (Some(auth), true) => Some(credentials_within(auth, &sent, deadline).await?),
+                _ => None,
+            };
             let permit = self.acquire_permit(&sent, deadline).await?;
             let watch = op
                 .streaming
                 .then(|| TransferWatch::new(self.inner.transfer_limits()));
-            let request =
-                self.build_request(&mut call, &url, &headers, watch.as_ref(), deadline)?;
+            let request = self.build_request(
+                &mut call,
+                &url,
+                &headers,
+                watch.as_ref(),
+                deadline,
+                credentials.as_ref().map(|c| &c.credentials),
+            )?;
             let mut outcome = send_attempt(
                 self,
                 &sent,
@@ -254,8 +268,37 @@ impl LakeFsClient {
                         permit,
                     });
                 }
-                Err(e) if replayable && self.inner.retry.should_retry(op, &e, attempt) => {
-                    let delay = self.inner.retry.delay(&e, attempt);
+                Err(e)
+                    if e.status() == Some(401)
+                        && let (Some(auth), Some(used)) = (&self.inner.auth, &credentials)
+                        && auth.refreshes() =>
+                {
+                    // The next call fetches anew even when this one cannot be repeated.
+                    auth.reject(used);
+                    if reauthenticated || !replayable {
+                        return Err(e);
+                    }
+                    tracing::debug!(
+                        operation = op.id,
+                        attempt,
+                        "401: new credentials, same call"
+                    );
+                    drop(permit);
+                    reauthenticated = true;
+                    attempt += 1;
+                }
+                Err(e)
+                    if replayable
+                        && self.inner.retry.should_retry(
+                            op,
+                            &e,
+                            attempt - u32::from(reauthenticated),
+                        ) =>
+                {
+                    let delay = self
+                        .inner
+                        .retry
+                        .delay(&e, attempt - u32::from(reauthenticated));
                     // A wait that would pass the budget ends the call now, with its error.
                     if deadline.is_some_and(|d| d.remaining() <= delay) {
                         return Err(e);
@@ -327,12 +370,12 @@ impl LakeFsClient {
         headers: &reqwest::header::HeaderMap,
         watch: Option<&TransferWatch>,
         deadline: Option<Deadline>,
+        credentials: Option<&Credentials>,
     ) -> Result<reqwest::Request> {
         let op = call.op;
         let method = reqwest::Method::from_bytes(op.method.as_bytes())
             .map_err(|e| Error::InvalidArgument(format!("{}: {e}", op.id)))?;
-        let mut request = self
-            .authorize(op, self.inner.http.request(method, url.clone()))
+        let mut request = authorize(self.inner.http.request(method, url.clone()), credentials)
             .headers(headers.clone());
         request = call.body.attach(request, watch);
         // The per-attempt timeout, cut to what is left of the budget. Streaming transfers have
@@ -355,23 +398,34 @@ impl LakeFsClient {
             ))
         })
     }
+}
 
-    fn authorize(
-        &self,
-        op: &OperationInfo,
-        request: reqwest::RequestBuilder,
-    ) -> reqwest::RequestBuilder {
-        if !op.needs_auth {
-            return request;
-        }
-        match &self.inner.credentials {
-            Some(Credentials::AccessKey {
-                access_key_id,
-                secret_access_key,
-            }) => request.basic_auth(access_key_id, Some(secret_access_key.expose())),
-            Some(Credentials::Bearer(token)) => request.bearer_auth(token.expose()),
-            None => request,
-        }
+/// The call's credentials from the client's provider, within what is left of its budget.
+async fn credentials_within(
+    auth: &Authenticator,
+    sent: &Sent,
+    deadline: Option<Deadline>,
+) -> Result<std::sync::Arc<crate::auth::manager::Current>> {
+    match deadline {
+        Some(d) => tokio::time::timeout(d.remaining(), auth.credentials())
+            .await
+            .map_err(|_| d.error(sent))?,
+        None => auth.credentials().await,
+    }
+}
+
+/// Puts the credentials on a request (calls that need none get none).
+fn authorize(
+    request: reqwest::RequestBuilder,
+    credentials: Option<&Credentials>,
+) -> reqwest::RequestBuilder {
+    match credentials {
+        Some(Credentials::AccessKey {
+            access_key_id,
+            secret_access_key,
+        }) => request.basic_auth(access_key_id, Some(secret_access_key.expose())),
+        Some(Credentials::Bearer(token)) => request.bearer_auth(token.expose()),
+        None => request,
     }
 }
 

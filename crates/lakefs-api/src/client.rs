@@ -1,6 +1,10 @@
 //! [`LakeFsClient`] and its builder.
 
-use crate::config::{Credentials, LakectlSettings, Secret, normalize_endpoint};
+use crate::auth::{
+    Authenticator, Clock, CredentialsProvider, DEFAULT_REFRESH_AHEAD, StaticCredentials,
+    SystemClock,
+};
+use crate::config::{Credentials, LakectlCredentials, LakectlSettings, Secret, normalize_endpoint};
 use crate::error::{Error, Result};
 use crate::retry::RetryConfig;
 use crate::transfer::{DEFAULT_MIN_THROUGHPUT, MinThroughput, TransferLimits};
@@ -46,7 +50,8 @@ pub struct LakeFsClient {
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) base_url: reqwest::Url,
-    pub(crate) credentials: Option<Credentials>,
+    /// Where the credentials of calls come from (`None`: calls go without).
+    pub(crate) auth: Option<Arc<Authenticator>>,
     pub(crate) request_timeout: Option<Duration>,
     /// How long any read may wait for data; a streaming transfer's idle timeout.
     pub(crate) read_timeout: Option<Duration>,
@@ -77,7 +82,7 @@ impl std::fmt::Debug for LakeFsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LakeFsClient")
             .field("base_url", &self.inner.base_url.as_str())
-            .field("credentials", &self.inner.credentials)
+            .field("auth", &self.inner.auth)
             .finish_non_exhaustive()
     }
 }
@@ -148,6 +153,9 @@ impl LakeFsClient {
 pub struct LakeFsClientBuilder {
     endpoint: Option<String>,
     credentials: Option<Credentials>,
+    provider: Option<Arc<dyn CredentialsProvider>>,
+    refresh_ahead: Option<Duration>,
+    clock: Option<Arc<dyn Clock>>,
     lakectl: LakectlSettings,
     user_agent: Option<String>,
     connect_timeout: Option<Duration>,
@@ -169,6 +177,7 @@ impl std::fmt::Debug for LakeFsClientBuilder {
         f.debug_struct("LakeFsClientBuilder")
             .field("endpoint", &self.endpoint)
             .field("credentials", &self.credentials)
+            .field("provider", &self.provider)
             .field("lakectl", &self.lakectl)
             .finish_non_exhaustive()
     }
@@ -192,12 +201,38 @@ impl LakeFsClientBuilder {
             access_key_id: access_key_id.into(),
             secret_access_key: secret_access_key.into(),
         });
+        self.provider = None;
         self
     }
 
-    /// Authenticates with a bearer token (e.g. the token of `login`).
+    /// Authenticates with a bearer token nobody renews (e.g. one from `login`); for a token
+    /// that renews itself use [`LoginProvider`](crate::auth::LoginProvider).
     pub fn bearer_token(mut self, token: impl Into<Secret>) -> Self {
         self.credentials = Some(Credentials::Bearer(token.into()));
+        self.provider = None;
+        self
+    }
+
+    /// Takes credentials from this provider (see [`auth`](crate::auth)): it replaces
+    /// [`access_key`](Self::access_key) and [`bearer_token`](Self::bearer_token), and the
+    /// lakectl credentials.
+    pub fn credentials_provider(mut self, provider: impl CredentialsProvider + 'static) -> Self {
+        self.provider = Some(Arc::new(provider));
+        self.credentials = None;
+        self
+    }
+
+    /// How long before their expiry credentials are renewed (default 5 minutes,
+    /// [`DEFAULT_REFRESH_AHEAD`]); never before half their lifetime.
+    pub fn refresh_ahead(mut self, ahead: Duration) -> Self {
+        self.refresh_ahead = Some(ahead);
+        self
+    }
+
+    /// The clock credentials expire on (default the system clock): a
+    /// [`ManualClock`](crate::auth::ManualClock) makes expiry testable without waiting.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
         self
     }
 
@@ -324,24 +359,21 @@ impl LakeFsClientBuilder {
                 ))
             })?;
         let base_url = normalize_endpoint(&endpoint)?;
-        let credentials = match self.credentials {
-            Some(c) => Some(c),
-            None => match (self.lakectl.access_key_id, self.lakectl.secret_access_key) {
-                (Some(access_key_id), Some(secret_access_key)) => Some(Credentials::AccessKey {
-                    access_key_id,
-                    secret_access_key,
-                }),
-                (None, None) => None,
-                _ => {
-                    return Err(Error::Config(
-                        "the lakectl settings have only half of the access key pair".into(),
-                    ));
+        let mut refresh_ahead = self.refresh_ahead;
+        let provider = match (self.provider, self.credentials) {
+            (Some(provider), _) => Some(provider),
+            (None, Some(credentials)) => Some(static_provider(credentials)?),
+            (None, None) => match self.lakectl.credentials(&base_url)? {
+                Some(LakectlCredentials::Static(credentials)) => {
+                    Some(static_provider(credentials)?)
                 }
+                Some(LakectlCredentials::Provider(provider)) => {
+                    refresh_ahead = refresh_ahead.or(self.lakectl.aws_iam.refresh_interval);
+                    Some(provider)
+                }
+                None => None,
             },
         };
-        if let Some(credentials) = &credentials {
-            check_credentials(credentials)?;
-        }
         let request_timeout = self
             .request_timeout
             .unwrap_or(Some(DEFAULT_REQUEST_TIMEOUT));
@@ -364,30 +396,48 @@ impl LakeFsClientBuilder {
                     .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
             }
         };
+        let mut inner = Inner {
+            http,
+            base_url,
+            auth: None,
+            request_timeout,
+            storage: Arc::default(),
+            read_timeout: self.read_timeout.unwrap_or(Some(DEFAULT_READ_TIMEOUT)),
+            retry: self.retry.unwrap_or_default(),
+            call_budget: self.call_budget.unwrap_or(Some(DEFAULT_CALL_BUDGET)),
+            max_answer_bytes: self.max_answer_bytes.unwrap_or(DEFAULT_MAX_ANSWER_BYTES),
+            min_throughput: self.min_throughput.unwrap_or(Some(DEFAULT_MIN_THROUGHPUT)),
+            transfer_timeout: self.transfer_timeout,
+            concurrency: self
+                .max_concurrent_requests
+                .map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
+        };
+        if let Some(provider) = provider {
+            let login_client = LakeFsClient {
+                inner: Arc::new(inner.clone()),
+            };
+            inner.auth = Some(Arc::new(Authenticator::new(
+                provider,
+                login_client,
+                self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                refresh_ahead.unwrap_or(DEFAULT_REFRESH_AHEAD),
+            )));
+        }
         Ok(LakeFsClient {
-            inner: Arc::new(Inner {
-                http,
-                base_url,
-                credentials,
-                request_timeout,
-                read_timeout: self.read_timeout.unwrap_or(Some(DEFAULT_READ_TIMEOUT)),
-                retry: self.retry.unwrap_or_default(),
-                storage: Arc::default(),
-                call_budget: self.call_budget.unwrap_or(Some(DEFAULT_CALL_BUDGET)),
-                max_answer_bytes: self.max_answer_bytes.unwrap_or(DEFAULT_MAX_ANSWER_BYTES),
-                min_throughput: self.min_throughput.unwrap_or(Some(DEFAULT_MIN_THROUGHPUT)),
-                transfer_timeout: self.transfer_timeout,
-                concurrency: self
-                    .max_concurrent_requests
-                    .map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
-            }),
+            inner: Arc::new(inner),
         })
     }
 }
 
+/// Static credentials, checked now rather than at the first call.
+fn static_provider(credentials: Credentials) -> Result<Arc<dyn CredentialsProvider>> {
+    check_credentials(&credentials)?;
+    Ok(Arc::new(StaticCredentials::new(credentials)))
+}
+
 /// Credentials that cannot go in a header are a configuration error, found before any call
 /// (the message never shows them).
-fn check_credentials(credentials: &Credentials) -> Result<()> {
+pub(crate) fn check_credentials(credentials: &Credentials) -> Result<()> {
     let header_safe = |value: &str| {
         reqwest::header::HeaderValue::from_str(value).is_ok() && !value.contains(['\r', '\n', '\0'])
     };
@@ -451,7 +501,7 @@ mod tests {
         let settings = LakectlSettings {
             endpoint: Some("h:1".into()),
             access_key_id: Some("AKID".into()),
-            secret_access_key: None,
+            ..Default::default()
         };
         let err = LakeFsClient::builder()
             .lakectl_settings(settings)
@@ -466,6 +516,7 @@ mod tests {
             endpoint: Some("http://from-env:1".into()),
             access_key_id: Some("ENVKEY".into()),
             secret_access_key: Some(Secret::new("s")),
+            ..Default::default()
         };
         let client = LakeFsClient::builder()
             .lakectl_settings(settings)
@@ -474,9 +525,10 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(client.base_url().as_str(), "http://explicit:2/api/v1");
-        assert!(matches!(
-            client.inner.credentials,
-            Some(Credentials::Bearer(_))
-        ));
+        let shown = format!("{client:?}");
+        assert!(
+            shown.contains("Bearer") && !shown.contains("ENVKEY"),
+            "{shown}"
+        );
     }
 }

@@ -53,6 +53,17 @@ pub enum Error {
     /// The server answered with an error status.
     #[error(transparent)]
     Api(Box<ApiError>),
+    /// The client's [`CredentialsProvider`](crate::auth::CredentialsProvider) could not give
+    /// credentials (a login was refused, a callback gave up); the call was not sent.
+    #[error("cannot obtain lakeFS credentials: {message}")]
+    Credentials {
+        /// What failed, without any secret.
+        message: String,
+        /// The underlying error (e.g. the [`Error::Api`] of a refused login), shared by the
+        /// calls that waited for the same attempt.
+        #[source]
+        source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+    },
     /// A synchronous facade could not run the call (its runtime is gone or a worker failed);
     /// nothing was sent.
     #[error("the blocking client could not run the call: {0}")]
@@ -115,6 +126,7 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Api(e) => e.kind,
+            Error::Credentials { .. } => ErrorKind::Credentials,
             Error::Blocking(_) => ErrorKind::Blocking,
             Error::Integrity(_) => ErrorKind::Integrity,
             Error::Unsupported(_) => ErrorKind::Unsupported,
@@ -127,6 +139,32 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.status),
             Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// An [`Error::Credentials`] saying `message`, caused by `source`.
+    pub fn credentials(
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Credentials {
+            message: message.into(),
+            source: source.map(std::sync::Arc::from),
+        }
+    }
+
+    /// The SDK error that made the credentials provider fail (e.g. the [`Error::Api`] 401 of
+    /// a refused `login`), when this is an [`Error::Credentials`] with one.
+    pub fn credentials_cause(&self) -> Option<&Error> {
+        match self {
+            Error::Credentials {
+                source: Some(source),
+                ..
+            } => {
+                let source: &(dyn std::error::Error + 'static) = source.as_ref();
+                source.downcast_ref::<Error>()
+            }
             _ => None,
         }
     }
@@ -236,6 +274,8 @@ pub enum ErrorKind {
     Integrity,
     /// The server or its store cannot do what was asked.
     Unsupported,
+    /// The credentials provider could not give credentials.
+    Credentials,
 }
 
 impl ErrorKind {

@@ -41,6 +41,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod auth;
 mod body;
 mod call;
 mod client;
@@ -62,8 +63,8 @@ pub use client::{
     DEFAULT_REQUEST_TIMEOUT, LakeFsClient, LakeFsClientBuilder,
 };
 pub use config::{
-    Credentials, ENV_ACCESS_KEY_ID, ENV_CONFIG_FILE, ENV_ENDPOINT, ENV_SECRET_ACCESS_KEY,
-    LakectlSettings, Secret,
+    AwsIamSettings, Credentials, ENV_ACCESS_KEY_ID, ENV_CONFIG_FILE, ENV_ENDPOINT,
+    ENV_PROVIDER_TYPE, ENV_SECRET_ACCESS_KEY, ENV_SESSION_TOKEN, LakectlSettings, Secret,
 };
 pub use encoding::path_segment;
 pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};

@@ -188,6 +188,25 @@ impl LakeFsClientBuilder {
         Self(self.0.bearer_token(token))
     }
 
+    /// Takes credentials from this provider (see [`lakefs_api::auth`]): it logs in and
+    /// renews tokens on the blocking client's own runtime.
+    pub fn credentials_provider(
+        self,
+        provider: impl lakefs_api::auth::CredentialsProvider + 'static,
+    ) -> Self {
+        Self(self.0.credentials_provider(provider))
+    }
+
+    /// How long before their expiry credentials are renewed (default 5 minutes).
+    pub fn refresh_ahead(self, ahead: Duration) -> Self {
+        Self(self.0.refresh_ahead(ahead))
+    }
+
+    /// The clock credentials expire on (default the system clock).
+    pub fn clock(self, clock: Arc<dyn lakefs_api::auth::Clock>) -> Self {
+        Self(self.0.clock(clock))
+    }
+
     /// Fills the settings not given explicitly from the `LAKECTL_*` environment variables and
     /// the lakectl configuration file.
     pub fn with_lakectl_settings(self) -> Result<Self> {

@@ -53,6 +53,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use auth::{AuthCounters, FakeAuth};
 pub use blocking::BlockingFakeLakeFs;
 pub use config::Blockstore;
 pub use faults::Faults;
@@ -115,6 +116,7 @@ pub struct FakeLakeFsBuilder {
     default_namespace_prefix: Option<String>,
     extra_storages: Vec<(String, Blockstore)>,
     url_expiry: Duration,
+    auth: FakeAuth,
     faults: Faults,
     api_bandwidth: Bandwidth,
     storage_bandwidth: Bandwidth,
@@ -145,6 +147,7 @@ impl Default for FakeLakeFsBuilder {
             default_namespace_prefix: None,
             extra_storages: Vec::new(),
             url_expiry: Duration::from_secs(15 * 60),
+            auth: FakeAuth::default(),
             faults: Faults::default(),
             api_bandwidth: Bandwidth::default(),
             storage_bandwidth: Bandwidth::default(),
@@ -226,6 +229,13 @@ impl FakeLakeFsBuilder {
     /// How long presigned URLs live (default 15 minutes, lakeFS's default).
     pub fn presigned_url_expiry(mut self, lifetime: Duration) -> Self {
         self.url_expiry = lifetime;
+        self
+    }
+
+    /// How tokens are issued and expire, and who may log in with STS/OIDC or AWS IAM (see
+    /// [`FakeAuth`]); the key pair of [`credentials`](Self::credentials) always works.
+    pub fn auth(mut self, auth: FakeAuth) -> Self {
+        self.auth = auth;
         self
     }
 
@@ -316,10 +326,11 @@ impl FakeLakeFsBuilder {
         let shared = Arc::new(server::Shared {
             state: Mutex::new(state),
             blobs,
-            auth: Box::new(auth::BasicAuth {
-                access_key_id: self.access_key_id.clone(),
-                secret_access_key: self.secret_access_key.clone(),
-            }),
+            auth: Box::new(auth::Auth::new(
+                self.access_key_id.clone(),
+                self.secret_access_key.clone(),
+                self.auth,
+            )),
         });
         let running = server::spawn(
             vec![
@@ -437,6 +448,17 @@ impl FakeLakeFs {
                 parts: upload.parts.keys().copied().collect(),
             })
             .collect()
+    }
+
+    /// A one-time code for `stsLogin` as user `user`, as an OIDC provider's redirect to
+    /// `redirect_uri` would carry it with `state`.
+    pub fn issue_sts_code(&self, user: &str, state: &str, redirect_uri: &str) -> String {
+        self.shared.auth.issue_sts_code(user, state, redirect_uri)
+    }
+
+    /// What authentication has seen so far: logins of each kind, requests refused with 401.
+    pub fn auth_counters(&self) -> AuthCounters {
+        self.shared.auth.counters()
     }
 
     /// The access key id the fake accepts (by default [`FAKE_ACCESS_KEY_ID`]).

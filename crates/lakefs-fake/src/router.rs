@@ -80,9 +80,11 @@ where
     B: http_body::Body<Data = Bytes> + Unpin,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    if route.needs_auth && !shared.auth.is_authorized(request.headers()) {
-        return Err(ApiError::new(401, "error authenticating request"));
-    }
+    let user = if route.needs_auth {
+        Some(shared.auth.authenticate(request.headers())?)
+    } else {
+        None
+    };
     let params = decode_params(raw_params)?;
     let (head, body) = request.into_parts();
     let mut request = Request {
@@ -98,6 +100,8 @@ where
             params: params.clone(),
             query: Query::from_uri(&request.uri),
             upload: None,
+            auth: shared.auth.as_ref(),
+            user: user.clone(),
         };
         handlers::check_upload(&early, &shared.lock())?;
         let chunks = BodyStream::new(body)
@@ -117,6 +121,8 @@ where
         request: &request,
         params,
         upload,
+        auth: shared.auth.as_ref(),
+        user,
     };
     let mut state = shared.lock();
     dispatch(route.operation_id, &ctx, &mut state)

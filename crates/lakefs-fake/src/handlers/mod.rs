@@ -2,6 +2,7 @@
 
 mod branches;
 mod commits;
+mod identity;
 mod imports;
 mod merges;
 mod metadata;
@@ -28,6 +29,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) params: Vec<(&'static str, String)>,
     pub(crate) query: Query,
     pub(crate) upload: Option<Upload>,
+    /// Who checks credentials and issues tokens.
+    pub(crate) auth: &'a dyn crate::auth::Authenticator,
+    /// The user the request authenticated as (operations that need credentials).
+    pub(crate) user: Option<String>,
 }
 
 /// An uploaded body, already in the blob store.
@@ -71,7 +76,10 @@ pub(crate) fn dispatch(operation_id: &str, ctx: &Ctx<'_>, state: &mut State) -> 
         "getConfig" => setup::get_config(state),
         "getStorageConfig" => setup::get_storage_config(state),
         "getLakeFSVersion" => setup::get_lakefs_version(),
-        "getCurrentUser" => setup::get_current_user(state),
+        "getCurrentUser" => identity::get_current_user(ctx, state),
+        "login" => identity::login(ctx),
+        "stsLogin" => identity::sts_login(ctx),
+        "externalPrincipalLogin" => identity::external_principal_login(ctx),
 
         "listRepositories" => repos::list_repositories(ctx, state),
         "createRepository" => repos::create_repository(ctx, state),
@@ -173,6 +181,11 @@ mod tests {
             url_expiry: 900,
         });
         let mut state = State::new(0, config);
+        let auth = crate::auth::Auth::new(
+            "AKID".to_string(),
+            "SECRET".to_string(),
+            crate::FakeAuth::default(),
+        );
         let mut served = Vec::new();
         for route in crate::routes::all() {
             let request = Request {
@@ -185,6 +198,8 @@ mod tests {
                 params: Vec::new(),
                 query: Query::default(),
                 upload: None,
+                auth: &auth,
+                user: None,
             };
             let unimplemented = format!("lakefs-fake does not implement {}", route.operation_id);
             match dispatch(route.operation_id, &ctx, &mut state) {

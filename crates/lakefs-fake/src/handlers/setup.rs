@@ -1,10 +1,10 @@
-//! Server-level operations: health, setup state, configuration, version, current user.
+//! Server-level operations: health, setup state, configuration, version.
 
 use serde_json::{Value, json};
 
 use crate::config::Storage;
 use crate::http::{ApiError, HandlerResult, Reply};
-use crate::model::{COMMITTER, State};
+use crate::model::State;
 
 /// The lakeFS version the fake claims: the spec it follows.
 const VERSION: &str = "1.84.0";
@@ -64,11 +64,4 @@ pub(super) fn get_storage_config(state: &State) -> HandlerResult {
 
 pub(super) fn get_lakefs_version() -> HandlerResult {
     Ok(Reply::json(200, &version_config()))
-}
-
-pub(super) fn get_current_user(state: &State) -> HandlerResult {
-    Ok(Reply::json(
-        200,
-        &json!({ "user": { "id": COMMITTER, "creation_date": state.started } }),
-    ))
 }
