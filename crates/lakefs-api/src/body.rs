@@ -141,7 +141,11 @@ pub struct ByteStream {
 
 impl ByteStream {
     pub(crate) fn new(inner: BoxStream<'static, Result<Bytes>>) -> Self {
-        ByteStream { inner }
+        // Fused: callers such as object_store's `collect_bytes` poll again after the end, which
+        // an `unfold` inside would answer with a panic.
+        ByteStream {
+            inner: inner.fuse().boxed(),
+        }
     }
 
     pub(crate) fn empty() -> Self {
@@ -329,6 +333,23 @@ pub struct PartEtag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_finished_body_can_be_polled_again() {
+        let unfolded = futures::stream::unfold(false, |done| async move {
+            (!done).then(|| (Ok(Bytes::from_static(b"x")), true))
+        });
+        let mut body = ByteStream::new(unfolded.boxed());
+        assert_eq!(
+            body.next().await.transpose().unwrap(),
+            Some(Bytes::from_static(b"x"))
+        );
+        assert!(body.next().await.is_none());
+        assert!(
+            body.next().await.is_none(),
+            "polled after the end: no panic"
+        );
+    }
 
     #[test]
     fn object_size_comes_from_the_range_total_only() {
