@@ -205,3 +205,43 @@ fn the_blocking_builder_builds_a_blocking_client() {
     let missing = Client::builder().build().unwrap_err();
     assert_eq!(missing.kind(), lakefs::ErrorKind::Config);
 }
+
+#[test]
+fn revert_cherry_pick_imports_and_metadata() {
+    let fake = BlockingFakeLakeFs::start().unwrap();
+    let client = Client::new(fake.client().unwrap());
+    let repo = client.repository("later");
+    repo.create("s3://lake/later").run().unwrap();
+    let main = repo.branch("main");
+    main.object("oops").upload("x").run().unwrap();
+    let oops = main.commit("oops").run().unwrap();
+    main.revert(oops.id).unwrap();
+    assert!(!main.object("oops").exists().unwrap());
+
+    let feature = repo.branch("f").create("main").hidden(true).run().unwrap();
+    assert_eq!(repo.branches().count(), 1);
+    feature.object("fix").upload("fix").run().unwrap();
+    let fix = feature.commit("fix").run().unwrap();
+    main.cherry_pick(fix.id).unwrap();
+    assert_eq!(read_all(&main.object("fix")), "fix");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(fake.fake().seed_object("s3://source/d/a.csv", b"a"))
+        .unwrap();
+    let job = main
+        .import_data("import")
+        .prefix("s3://source/d/", "d/")
+        .run()
+        .unwrap();
+    let status = job
+        .wait(std::time::Duration::from_millis(10), |_| {})
+        .unwrap()
+        .unwrap();
+    assert!(status.completed);
+    assert_eq!(read_all(&main.object("d/a.csv")), "a");
+    assert!(repo.metadata().unwrap().is_empty());
+}

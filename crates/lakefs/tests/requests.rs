@@ -157,8 +157,9 @@ async fn only_body(mock: &MockLakeFs, operation_id: &str) -> serde_json::Value {
     serde_json::from_slice(&calls[0].body).unwrap()
 }
 
-// The fake lakeFS answers 501 to revert, cherry-pick, imports and repository metadata; until
-// it serves them, these tests check what the handles send and how they read the answers.
+// What revert, cherry-pick, imports and repository metadata send, and how the answers are
+// read, including answers the fake never gives (an import still running, then done);
+// tests/fake_features.rs runs them against the fake.
 
 #[tokio::test]
 async fn revert_and_cherry_pick_send_the_commit() {
