@@ -47,7 +47,7 @@ pub fn answer(op: &Operation) -> Answer {
         "getObject" => {
             return a(
                 "crate::ObjectDownload",
-                "self.download(answer, options.range.as_deref()).await",
+                "self.object_download(answer, options.range.as_deref()).await",
                 ACCEPT_BYTES,
                 AnswerKind::Bytes,
             );

@@ -5,6 +5,7 @@ mod docs;
 mod gen_api;
 mod gen_blocking;
 mod gen_calls;
+mod gen_fuzz;
 mod gen_models;
 mod gen_testkit;
 mod model;
@@ -118,6 +119,7 @@ fn generate(api: &model::Api, docs: &docs::Docs) -> output::Files {
     let mut files = output::Files::default();
     gen_models::generate(api, docs, &mut files);
     gen_testkit::generate(api, &mut files);
+    gen_fuzz::generate(api, &mut files);
     gen_api::generate(api, docs, &mut files);
     gen_calls::generate(api, &mut files);
     gen_blocking::generate(api, docs, &mut files);

@@ -150,8 +150,26 @@ pub(crate) struct ReadLimits {
     idle: Option<Duration>,
     /// The end of the call's budget.
     deadline: Option<Deadline>,
+    /// The call's budget, for a streaming call's answer (see [`ReadLimits::after_headers`]).
+    budget: Option<Duration>,
     /// The largest JSON or text answer accepted.
     max_answer_bytes: usize,
+}
+
+impl ReadLimits {
+    /// The limits of reading an answer whose headers just came. A streaming call's answer
+    /// (an upload's JSON, a download's error body) gets a budget of its own from now: the
+    /// transfer before it is outside the call's budget, but what follows is bounded.
+    fn after_headers(self, streaming: bool) -> ReadLimits {
+        if streaming {
+            ReadLimits {
+                deadline: Deadline::after(self.budget),
+                ..self
+            }
+        } else {
+            self
+        }
+    }
 }
 
 /// The end of a call's budget (all attempts, the waits between them and reading the answer).
@@ -195,8 +213,9 @@ impl LakeFsClient {
         let replayable = call.body.is_replayable();
         let limits = ReadLimits {
             idle: self.inner.read_timeout,
-            // A streamed body is outside the budget (it has its own guards).
+            // A streamed transfer is outside the budget (it has its own guards).
             deadline: deadline.filter(|_| !op.streaming),
+            budget: self.inner.call_budget,
             max_answer_bytes: self.inner.max_answer_bytes,
         };
         let mut attempt = 1u32;
@@ -244,7 +263,7 @@ impl LakeFsClient {
                     return Ok(Answer {
                         sent,
                         response,
-                        limits,
+                        limits: limits.after_headers(op.streaming),
                         watch,
                         permit,
                     });
@@ -507,7 +526,7 @@ async fn send_attempt(
         if let Some(id) = header(&response, "x-request-id") {
             span.record("request_id", id.as_str());
         }
-        check_status(sent, response, limits).await
+        check_status(sent, response, limits.after_headers(sent.op.streaming)).await
     }
     .instrument(span)
     .await
@@ -562,7 +581,7 @@ fn redact(url: &reqwest::Url) -> String {
 }
 
 /// An object-store URL without its query: a presigned URL's query is a credential.
-fn redact_presigned(url: &reqwest::Url) -> String {
+pub(crate) fn redact_presigned(url: &reqwest::Url) -> String {
     let mut url = url.clone();
     url.set_query(None);
     url.set_fragment(None);
@@ -987,7 +1006,7 @@ impl LakeFsClient {
         }
     }
 
-    pub(crate) async fn download(
+    pub(crate) async fn object_download(
         &self,
         answer: Answer,
         range: Option<&str>,
@@ -1009,4 +1028,66 @@ impl LakeFsClient {
         let answer = self.follow_presign_redirect(answer, None).await?;
         Ok(body_stream(answer))
     }
+
+    /// Sends one request to the object store (a presigned URL of a transfer): never with
+    /// lakeFS credentials, outside the per-call budget, under the transfer guards (idle
+    /// timeout, minimum throughput, total limit), which also guard `upload` and the answer's
+    /// body. Statuses are checked as for any call (`op` documents no redirect).
+    pub(crate) async fn send_to_store(
+        &self,
+        op: &'static OperationInfo,
+        url: &reqwest::Url,
+        mut request: reqwest::RequestBuilder,
+        upload: Option<futures::stream::BoxStream<'static, std::io::Result<Bytes>>>,
+    ) -> Result<StoreAnswer> {
+        let sent = Sent {
+            op,
+            method: op.method.to_string(),
+            url: redact_presigned(url),
+        };
+        let watch = TransferWatch::new(self.inner.transfer_limits());
+        if let Some(chunks) = upload {
+            request = request.body(guard_upload(chunks, watch.clone()));
+        }
+        let request = request.build().map_err(|e| transport_error(&sent, e))?;
+        let limits = ReadLimits {
+            idle: self.inner.read_timeout,
+            deadline: None,
+            // What follows the store's headers (an error body) is bounded like a call's answer.
+            budget: self.inner.call_budget,
+            max_answer_bytes: self.inner.max_answer_bytes,
+        };
+        let permit = self.acquire_permit(&sent, None).await?;
+        let mut outcome = send_attempt(self, &sent, request, 1, Some(&watch), None, limits).await;
+        if let Err(Error::Transport { .. }) = &outcome
+            && let Some(source) = watch.take_source_failure()
+        {
+            outcome = Err(Error::LocalIo {
+                context: format!("{}: cannot read the upload's content", op.id),
+                source,
+            });
+        }
+        let response = outcome?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = body_stream(Answer {
+            sent: sent.clone(),
+            response,
+            limits,
+            watch: Some(watch),
+            permit,
+        });
+        Ok(StoreAnswer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// An object store's success answer: its status, headers and guarded body.
+pub(crate) struct StoreAnswer {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: ByteStream,
 }

@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     /// How long any read may wait for data; a streaming transfer's idle timeout.
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
+    /// The server's storage configuration, fetched once for transfers and shared by clones.
+    pub(crate) storage: Arc<crate::transfer::StorageConfigCache>,
     /// All attempts of a call, the waits between them and reading its answer.
     pub(crate) call_budget: Option<Duration>,
     pub(crate) max_answer_bytes: usize,
@@ -401,6 +403,7 @@ impl LakeFsClientBuilder {
             request_timeout,
             read_timeout: self.read_timeout.unwrap_or(Some(DEFAULT_READ_TIMEOUT)),
             retry: self.retry.unwrap_or_default(),
+            storage: Arc::default(),
             call_budget: self.call_budget.unwrap_or(Some(DEFAULT_CALL_BUDGET)),
             max_answer_bytes: self.max_answer_bytes.unwrap_or(DEFAULT_MAX_ANSWER_BYTES),
             min_throughput: self.min_throughput.unwrap_or(Some(DEFAULT_MIN_THROUGHPUT)),

@@ -68,6 +68,16 @@ pub enum Error {
     /// nothing was sent.
     #[error("the blocking client could not run the call: {0}")]
     Blocking(String),
+    /// Transferred data failed a check: a part's MD5 differs from the object store's ETag, a
+    /// size differs from the one announced, the store gave no ETag, or the object changed
+    /// during a download.
+    #[error("integrity check failed: {0}")]
+    Integrity(String),
+    /// The server or its object store cannot do what was asked (a presigned transfer on a
+    /// store without presign support, a condition an older lakeFS would ignore); nothing was
+    /// sent.
+    #[error("not supported: {0}")]
+    Unsupported(String),
     /// The server answered with a success status, but the answer could not be decoded.
     #[error("{operation}: could not decode the answer (HTTP {status}{}): {message}", request_id_suffix(.request_id))]
     Decode {
@@ -118,6 +128,8 @@ impl Error {
             Error::Api(e) => e.kind,
             Error::Credentials { .. } => ErrorKind::Credentials,
             Error::Blocking(_) => ErrorKind::Blocking,
+            Error::Integrity(_) => ErrorKind::Integrity,
+            Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Decode { .. } => ErrorKind::Decode,
         }
     }
@@ -260,6 +272,10 @@ pub enum ErrorKind {
     Blocking,
     /// The credentials provider could not give credentials.
     Credentials,
+    /// Transferred data failed an integrity check.
+    Integrity,
+    /// The server or its store cannot do what was asked.
+    Unsupported,
 }
 
 impl ErrorKind {

@@ -53,7 +53,7 @@ mod operation;
 pub mod pagination;
 pub mod prelude;
 mod retry;
-mod transfer;
+pub mod transfer;
 
 pub use body::{
     ByteStream, ObjectDownload, ObjectMetadata, PartEtag, UploadBody, WithEtag, WithLocation,

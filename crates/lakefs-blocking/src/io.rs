@@ -101,16 +101,16 @@ impl UploadBody {
     }
 }
 
-fn feed(
-    mut reader: Box<dyn Read + Send>,
-    sender: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
-) {
-    let mut buffer = vec![0u8; CHUNK];
+fn feed(reader: Box<dyn Read + Send>, sender: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>) {
+    let mut reader = reader.take(u64::MAX);
     loop {
-        let chunk = match reader.read(&mut buffer) {
+        // Each chunk is read into its own buffer, which becomes the `Bytes` as it is: no copy.
+        // (`read_to_end` fills the spare capacity, without zeroing it first for files.)
+        let mut buffer = Vec::with_capacity(CHUNK);
+        reader.set_limit(CHUNK as u64);
+        let chunk = match reader.read_to_end(&mut buffer) {
             Ok(0) => return,
-            Ok(n) => Ok(Bytes::copy_from_slice(&buffer[..n])),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Ok(_) => Ok(Bytes::from(buffer)),
             Err(e) => Err(e),
         };
         let failed = chunk.is_err();

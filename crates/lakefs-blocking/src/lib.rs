@@ -33,6 +33,7 @@ mod generated;
 mod io;
 mod iter;
 pub mod prelude;
+pub mod transfer;
 
 pub use client::{LakeFsClient, LakeFsClientBuilder};
 pub use generated::*;

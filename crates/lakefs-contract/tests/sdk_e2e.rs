@@ -65,12 +65,13 @@ async fn new_repo(client: &LakeFsClient, test: &str) -> String {
 }
 
 /// Every flow, by name.
-const FLOWS: [&str; 5] = [
+const FLOWS: [&str; 6] = [
     "branch_upload_commit_diff_merge",
     "merge_conflicts",
     "listing",
     "conditional_uploads_tags_repositories",
     "wrong_credentials",
+    "presigned_data_path",
 ];
 
 async fn run_flow(name: &str, client: &LakeFsClient) {
@@ -82,6 +83,7 @@ async fn run_flow(name: &str, client: &LakeFsClient) {
             conditional_uploads_tags_repositories(client).await
         }
         "wrong_credentials" => wrong_credentials(client).await,
+        "presigned_data_path" => presigned_data_path(client).await,
         other => panic!("no flow {other}"),
     }
 }
@@ -114,6 +116,134 @@ async fn conditional_uploads_tags_and_repositories() {
 async fn wrong_credentials_are_unauthorized() {
     let (client, _fake) = connect().await;
     wrong_credentials(&client).await;
+}
+
+#[tokio::test]
+async fn presigned_data_path_through_the_api() {
+    let (client, _fake) = connect().await;
+    presigned_data_path(&client).await;
+}
+
+/// The data path lakeFS's own clients take, its lakeFS calls through the SDK and its bytes
+/// straight to the (simulated) object store: stage, PUT, link; a presigned multipart upload
+/// with a refreshed part URL; an aborted one; presigned stat.
+async fn presigned_data_path(client: &LakeFsClient) {
+    let repo = new_repo(client, "presign").await;
+    let store = reqwest::Client::new();
+    let put = |url: String, data: Vec<u8>| {
+        let request = store.put(url).body(data);
+        async move {
+            let answer = request.send().await.unwrap();
+            assert!(answer.status().is_success(), "{}", answer.status());
+            answer.headers()["etag"].to_str().unwrap().to_string()
+        }
+    };
+
+    let staging = client
+        .get_physical_address(
+            &repo,
+            "main",
+            "staged.txt",
+            GetPhysicalAddressOptions::default().presign(true),
+        )
+        .await
+        .unwrap();
+    let etag = put(
+        staging.presigned_url.clone().unwrap(),
+        b"staged bytes".to_vec(),
+    )
+    .await;
+    let linked = client
+        .link_physical_address(
+            &repo,
+            "main",
+            "staged.txt",
+            &models::StagingMetadata::new(staging, etag, 12).with_content_type("text/plain"),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(linked.size_bytes, Some(12));
+
+    let part = vec![7u8; 5 * 1024 * 1024];
+    let upload = client
+        .create_presign_multipart_upload(
+            &repo,
+            "main",
+            "parts.bin",
+            CreatePresignMultipartUploadOptions::default().parts(2),
+        )
+        .await
+        .unwrap();
+    let urls = upload.presigned_urls.clone().unwrap();
+    let first = put(urls[0].clone(), part.clone()).await;
+    let refreshed = client
+        .upload_part(
+            &repo,
+            "main",
+            &upload.upload_id,
+            "parts.bin",
+            2,
+            &models::UploadPartFrom::new(upload.physical_address.clone()),
+        )
+        .await
+        .unwrap();
+    let second = put(refreshed.presigned_url, b"tail".to_vec()).await;
+    let completion = models::CompletePresignMultipartUpload::new(
+        upload.physical_address.clone(),
+        vec![
+            models::UploadPart::new(1, first),
+            models::UploadPart::new(2, second),
+        ],
+    );
+    let stats = client
+        .complete_presign_multipart_upload(
+            &repo,
+            "main",
+            &upload.upload_id,
+            "parts.bin",
+            CompletePresignMultipartUploadOptions::default()
+                .complete_presign_multipart_upload(completion),
+        )
+        .await
+        .unwrap();
+    assert!(stats.checksum.ends_with("-2"), "{}", stats.checksum);
+
+    let abandoned = client
+        .create_presign_multipart_upload(&repo, "main", "abandoned.bin", Default::default())
+        .await
+        .unwrap();
+    client
+        .abort_presign_multipart_upload(
+            &repo,
+            "main",
+            &abandoned.upload_id,
+            "abandoned.bin",
+            AbortPresignMultipartUploadOptions::default().abort_presign_multipart_upload(
+                models::AbortPresignMultipartUpload::new(abandoned.physical_address),
+            ),
+        )
+        .await
+        .unwrap();
+
+    let stat = client
+        .stat_object(
+            &repo,
+            "main",
+            "parts.bin",
+            StatObjectOptions::default().presign(true),
+        )
+        .await
+        .unwrap();
+    assert!(stat.physical_address_expiry.is_some());
+    let read = store
+        .get(stat.physical_address)
+        .header("range", "bytes=0-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 206);
+    assert_eq!(read.bytes().await.unwrap().as_ref(), &[7u8; 4]);
 }
 
 /// `conditional_uploads_tags_repositories` creates a repository named `Bad_Name!` on purpose,

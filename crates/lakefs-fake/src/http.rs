@@ -130,6 +130,8 @@ impl Reply {
 pub(crate) struct ApiError {
     status: u16,
     message: String,
+    /// Fields some error answers carry besides the message.
+    extra: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -137,7 +139,14 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            extra: Vec::new(),
         }
+    }
+
+    /// Adds a field to the error body.
+    pub(crate) fn with_field(mut self, name: &'static str, value: String) -> ApiError {
+        self.extra.push((name, value));
+        self
     }
 
     pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
@@ -155,7 +164,11 @@ impl ApiError {
 
 impl From<ApiError> for Reply {
     fn from(error: ApiError) -> Reply {
-        Reply::json(error.status, &json!({ "message": error.message }))
+        let mut body = json!({ "message": error.message });
+        for (name, value) in error.extra {
+            body[name] = json!(value);
+        }
+        Reply::json(error.status, &body)
     }
 }
 

@@ -30,6 +30,7 @@ mod clock;
 mod config;
 mod diff;
 mod digest;
+mod faults;
 mod handlers;
 mod http;
 mod merge;
@@ -43,6 +44,7 @@ pub mod routes;
 mod server;
 mod sign;
 mod store;
+mod throttle;
 
 use std::fmt;
 use std::io;
@@ -53,12 +55,21 @@ use std::time::Duration;
 pub use auth::{AuthCounters, FakeAuth};
 pub use blocking::BlockingFakeLakeFs;
 pub use config::Blockstore;
+pub use faults::Faults;
 use model::State;
 
 /// The access key id the fake accepts by default (HTTP basic user name).
 pub const FAKE_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 /// The secret access key the fake accepts by default (HTTP basic password).
 pub const FAKE_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// The access key id of `lakefs run --quickstart`, which clients expecting a quickstart
+/// lakeFS use.
+pub const QUICKSTART_ACCESS_KEY_ID: &str = "AKIAIOSFOLQUICKSTART";
+/// The secret access key of `lakefs run --quickstart`.
+pub const QUICKSTART_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+/// Where `lakefs run --quickstart` serves.
+pub const QUICKSTART_ADDRESS: &str = "127.0.0.1:8000";
 
 /// A running fake lakeFS server. It stops when dropped.
 pub struct FakeLakeFs {
@@ -105,6 +116,19 @@ pub struct FakeLakeFsBuilder {
     extra_storages: Vec<(String, Blockstore)>,
     url_expiry: Duration,
     auth: FakeAuth,
+    faults: Faults,
+    api_bandwidth: Bandwidth,
+    storage_bandwidth: Bandwidth,
+    quickstart: bool,
+}
+
+/// Bytes per second allowed on each TCP connection, per direction; `None` is unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bandwidth {
+    /// Client to server (uploads).
+    pub upload: Option<u64>,
+    /// Server to client (downloads).
+    pub download: Option<u64>,
 }
 
 impl Default for FakeLakeFsBuilder {
@@ -123,6 +147,10 @@ impl Default for FakeLakeFsBuilder {
             extra_storages: Vec::new(),
             url_expiry: Duration::from_secs(15 * 60),
             auth: FakeAuth::default(),
+            faults: Faults::default(),
+            api_bandwidth: Bandwidth::default(),
+            storage_bandwidth: Bandwidth::default(),
+            quickstart: false,
         }
     }
 }
@@ -210,6 +238,35 @@ impl FakeLakeFsBuilder {
         self
     }
 
+    /// Plays `lakefs run --quickstart`: serves on [`QUICKSTART_ADDRESS`] (unless a listener is
+    /// given), accepts the quickstart key pair ([`QUICKSTART_ACCESS_KEY_ID`]) and offers a
+    /// `default_namespace_prefix` such as `s3://quickstart` (unless one is given).
+    pub fn quickstart(mut self) -> Self {
+        self.quickstart = true;
+        self.access_key_id = QUICKSTART_ACCESS_KEY_ID.to_string();
+        self.secret_access_key = QUICKSTART_SECRET_ACCESS_KEY.to_string();
+        self
+    }
+
+    /// Faults to inject from the start (see [`FakeLakeFs::set_faults`] to change them later).
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Caps each connection to the API, per direction, as real servers and proxies do.
+    pub fn api_bandwidth(mut self, limit: Bandwidth) -> Self {
+        self.api_bandwidth = limit;
+        self
+    }
+
+    /// Caps each connection to the object store, per direction: real object stores limit
+    /// every connection, which is why parallel transfers pay off.
+    pub fn storage_bandwidth(mut self, limit: Bandwidth) -> Self {
+        self.storage_bandwidth = limit;
+        self
+    }
+
     /// How many runtime threads serve connections (default 2).
     pub fn worker_threads(mut self, workers: usize) -> Self {
         self.workers = workers;
@@ -221,8 +278,13 @@ impl FakeLakeFsBuilder {
     pub fn spawn(self) -> io::Result<FakeLakeFs> {
         let listener = match self.listener {
             Some(listener) => listener,
+            None if self.quickstart => std::net::TcpListener::bind(QUICKSTART_ADDRESS)?,
             None => std::net::TcpListener::bind(("127.0.0.1", 0))?,
         };
+        let default_namespace_prefix = self.default_namespace_prefix.clone().or_else(|| {
+            self.quickstart
+                .then(|| quickstart_prefix(self.blockstore).to_string())
+        });
         let storage_listener = match self.storage_listener {
             Some(listener) => listener,
             None => std::net::TcpListener::bind(("127.0.0.1", 0))?,
@@ -248,7 +310,7 @@ impl FakeLakeFsBuilder {
                     presign_multipart: presign
                         && self.presign_multipart
                         && kind.can_presign_multipart(),
-                    default_namespace_prefix: self.default_namespace_prefix.clone(),
+                    default_namespace_prefix: default_namespace_prefix.clone(),
                 }
             })
             .collect();
@@ -258,8 +320,10 @@ impl FakeLakeFsBuilder {
             secret: sign::new_secret(),
             url_expiry: i64::try_from(self.url_expiry.as_secs()).unwrap_or(i64::MAX),
         });
+        let mut state = State::new(clock::now(), config);
+        state.faults.set(self.faults);
         let shared = Arc::new(server::Shared {
-            state: Mutex::new(State::new(clock::now(), config)),
+            state: Mutex::new(state),
             blobs,
             auth: Box::new(auth::Auth::new(
                 self.access_key_id.clone(),
@@ -269,8 +333,12 @@ impl FakeLakeFsBuilder {
         });
         let running = server::spawn(
             vec![
-                (listener, server::Role::Api),
-                (storage_listener, server::Role::Storage),
+                (listener, server::Role::Api, self.api_bandwidth),
+                (
+                    storage_listener,
+                    server::Role::Storage,
+                    self.storage_bandwidth,
+                ),
             ],
             Arc::clone(&shared),
             self.workers,
@@ -286,6 +354,17 @@ impl FakeLakeFsBuilder {
     /// [`spawn`](Self::spawn), for async callers.
     pub async fn start(self) -> io::Result<FakeLakeFs> {
         self.spawn()
+    }
+}
+
+/// The namespace prefix a quickstart lakeFS offers on each blockstore.
+fn quickstart_prefix(blockstore: Blockstore) -> &'static str {
+    match blockstore {
+        Blockstore::S3 => "s3://quickstart",
+        Blockstore::Azure => "https://quickstart.blob.core.windows.net/quickstart",
+        Blockstore::Gs => "gs://quickstart",
+        Blockstore::Local => "local://quickstart",
+        Blockstore::Mem => "mem://quickstart",
     }
 }
 
@@ -337,6 +416,11 @@ impl FakeLakeFs {
         let seconds = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
         let mut state = self.shared.lock();
         state.clock_offset = state.clock_offset.saturating_add(seconds);
+    }
+
+    /// Replaces the faults in force (their counters start again).
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.lock().faults.set(faults);
     }
 
     /// Puts an object into the simulated object store at a physical address such as

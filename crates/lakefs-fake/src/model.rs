@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::blobs::Blob;
 use super::config::{Config, Storage};
 use super::digest;
+use super::faults::FaultState;
 use super::http::ApiError;
 use super::store::{ObjectStore, StoredObject, key_of};
 
@@ -299,6 +300,8 @@ pub(crate) struct State {
     pub(crate) config: Arc<Config>,
     /// Seconds added to the wall clock for expiry checks (tests move time forward).
     pub(crate) clock_offset: i64,
+    /// Faults tests asked for.
+    pub(crate) faults: FaultState,
     /// Feeds unique physical addresses.
     object_sequence: u64,
     /// When the fake started: the admin user's creation date.
@@ -312,6 +315,7 @@ impl State {
             store: ObjectStore::default(),
             config,
             clock_offset: 0,
+            faults: FaultState::default(),
             object_sequence: 0,
             started: now,
         }

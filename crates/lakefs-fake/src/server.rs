@@ -16,10 +16,12 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 
+use crate::Bandwidth;
 use crate::auth::Authenticator;
-use crate::blobs::BlobStore;
+use crate::blobs::{BlobStore, ChunkStream};
 use crate::http::{Body, Reply};
 use crate::model::State;
+use crate::throttle::Throttled;
 
 /// What every connection shares.
 #[derive(Debug)]
@@ -67,7 +69,7 @@ impl Drop for Running {
 /// Serves `shared` on each listener (in its role) from a new thread with its own runtime of
 /// `workers` threads.
 pub(crate) fn spawn(
-    listeners: Vec<(TcpListener, Role)>,
+    listeners: Vec<(TcpListener, Role, Bandwidth)>,
     shared: Arc<Shared>,
     workers: usize,
 ) -> io::Result<Running> {
@@ -81,13 +83,14 @@ pub(crate) fn spawn(
     let mut loops = Vec::new();
     {
         let _guard = runtime.enter();
-        for (listener, role) in listeners {
+        for (listener, role, limit) in listeners {
             listener.set_nonblocking(true)?;
             addresses.push(listener.local_addr()?);
             let listener = tokio::net::TcpListener::from_std(listener)?;
             loops.push(accept_loop(
                 listener,
                 role,
+                limit,
                 Arc::clone(&shared),
                 stopped.clone(),
             ));
@@ -110,6 +113,7 @@ pub(crate) fn spawn(
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     role: Role,
+    limit: Bandwidth,
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<()>,
 ) {
@@ -130,6 +134,7 @@ async fn accept_loop(
                 let shared = Arc::clone(&shared);
                 async move { Ok::<_, Infallible>(answer(&shared, role, request).await) }
             });
+            let stream = Throttled::new(stream, limit);
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service);
             tokio::select! {
@@ -149,11 +154,16 @@ async fn answer(
         Role::Api => crate::router::respond(shared, request).await,
         Role::Storage => crate::store::respond(shared, request).await,
     };
-    into_response(reply).await
+    let cut_after = shared.lock().faults.faults.cut_body_after;
+    into_response(reply, cut_after).await
 }
 
-/// Builds the response, opening a blob body's stream (outside any lock).
-pub(crate) async fn into_response(reply: Reply) -> hyper::Response<ResponseBody> {
+/// Builds the response, opening a blob body's stream (outside any lock); a blob body stops
+/// after `cut_after` bytes when that fault is set.
+pub(crate) async fn into_response(
+    reply: Reply,
+    cut_after: Option<u64>,
+) -> hyper::Response<ResponseBody> {
     let Reply {
         status,
         headers,
@@ -165,6 +175,10 @@ pub(crate) async fn into_response(reply: Reply) -> hyper::Response<ResponseBody>
             .boxed_unsync(),
         Body::Blob { blob, start, len } => match blob.read(start, len).await {
             Ok(chunks) => {
+                let chunks = match cut_after {
+                    Some(limit) => cut(chunks, limit),
+                    None => chunks,
+                };
                 let frames = chunks.map(|chunk| chunk.map(Frame::data));
                 UnsyncBoxBody::new(WithLength {
                     inner: StreamBody::new(frames),
@@ -177,7 +191,7 @@ pub(crate) async fn into_response(reply: Reply) -> hyper::Response<ResponseBody>
                     format!("cannot read the object's data: {error}"),
                 )
                 .into();
-                return Box::pin(into_response(reply)).await;
+                return Box::pin(into_response(reply, None)).await;
             }
         },
     };
@@ -188,6 +202,28 @@ pub(crate) async fn into_response(reply: Reply) -> hyper::Response<ResponseBody>
         response.headers_mut().append(name, value);
     }
     response
+}
+
+/// The first `limit` bytes of `chunks`, then a failure (which makes hyper drop the
+/// connection short of the announced length).
+fn cut(chunks: ChunkStream, limit: u64) -> ChunkStream {
+    let stream = futures::stream::unfold(Some((chunks, limit)), |state| async move {
+        let (mut chunks, left) = state?;
+        if left == 0 {
+            // Let what was sent reach the client first, as on a connection that breaks.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let error = io::Error::other("lakefs-fake: body cut (fault)");
+            return Some((Err(error), None));
+        }
+        match chunks.next().await? {
+            Ok(chunk) => {
+                let keep = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                Some((Ok(chunk.slice(..keep)), Some((chunks, left - keep as u64))))
+            }
+            Err(error) => Some((Err(error), None)),
+        }
+    });
+    Box::pin(stream)
 }
 
 /// A streamed body whose length is known: hyper then sends `Content-Length` rather than

@@ -479,12 +479,21 @@ where
     })?;
     let etag = blob.etag();
     let md5 = blob.md5();
+    let omit_etag;
     {
         let mut state = shared.lock();
         let now = state.now();
+        omit_etag = state.faults.faults.omit_etag;
         match &authorized.part {
             Some((upload_id, number)) => {
                 check_part_target(&state.store, upload_id, *number)?;
+                if state.faults.part_upload_fails() {
+                    return Err(StoreError::new(
+                        500,
+                        "InternalError",
+                        "We encountered an internal error. Please try again. (lakefs-fake fault)",
+                    ));
+                }
                 if let Some(upload) = state.store.uploads.get_mut(upload_id) {
                     upload.parts.insert(*number, blob);
                 }
@@ -501,7 +510,9 @@ where
             }
         }
     }
-    Ok(if azure {
+    Ok(if omit_etag {
+        Reply::empty(if azure { 201 } else { 200 })
+    } else if azure {
         // Azure's ETag is opaque; its Content-MD5 is what clients take as the checksum.
         Reply::empty(201)
             .header(

@@ -189,7 +189,8 @@ async fn uploads_stream_in_and_out_of_the_data_directory() {
     round_trips(&lake, &content(2 * 1024 * 1024 + 5)).await;
     assert_eq!(blob_files(&dir), 2, "one file per stored object");
 
-    // A staged object deleted before any commit frees its blob.
+    // A deleted object leaves the branch; its bytes stay at their physical address in the
+    // simulated store, as on lakeFS (only garbage collection removes them).
     let deleted = lake
         .request(
             reqwest::Method::DELETE,
@@ -199,7 +200,16 @@ async fn uploads_stream_in_and_out_of_the_data_directory() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    assert_eq!(blob_files(&dir), 1);
+    let stat = lake
+        .request(
+            reqwest::Method::GET,
+            "/repositories/repo/refs/main/objects/stat?path=raw.bin",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stat.status(), StatusCode::NOT_FOUND);
+    assert_eq!(blob_files(&dir), 2);
     drop(lake);
     std::fs::remove_dir_all(&dir).unwrap();
 }

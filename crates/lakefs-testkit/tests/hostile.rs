@@ -329,6 +329,36 @@ fn cases() -> Vec<Case> {
             check: no_check,
         },
         Case {
+            name: "trickled error body of a download (bounded by the call's budget)",
+            op: Op::GetObject,
+            start: || {
+                serve(
+                    headers_then(404, &[("content-length", "60000")])
+                        .trickle(vec![b' '; 60000], Duration::from_millis(100)),
+                )
+            },
+            tune: base,
+            expect: Some(ErrorKind::NotFound),
+            requests: 1,
+            within: BUDGET,
+            check: no_check,
+        },
+        Case {
+            name: "trickled 201 body of an upload (bounded by a budget of its own)",
+            op: Op::Upload,
+            start: || {
+                serve(
+                    headers_then(201, &[("content-length", "60000")])
+                        .trickle(vec![b' '; 60000], Duration::from_millis(100)),
+                )
+            },
+            tune: base,
+            expect: Some(ErrorKind::Timeout),
+            requests: 1,
+            within: BUDGET,
+            check: |_, error| assert!(error.contains("budget"), "{error}"),
+        },
+        Case {
             name: "stalled 201 body of an upload",
             op: Op::Upload,
             start: || serve(headers_then(201, &[("content-length", "100")]).hang()),

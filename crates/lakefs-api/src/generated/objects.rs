@@ -351,7 +351,7 @@ impl ObjectsApi for crate::LakeFsClient {
         call.header_opt("If-None-Match", options.if_none_match.as_ref());
         call.query_opt("presign", options.presign.as_ref());
         let answer = self.execute(call).await?;
-        self.download(answer, options.range.as_deref()).await
+        self.object_download(answer, options.range.as_deref()).await
     }
 
     async fn head_object(

@@ -142,6 +142,13 @@ fn verify_address(
     Ok(address.to_string())
 }
 
+/// A 409 for a link (a fault tests ask for): lakeFS's message, and, as the spec's
+/// `StagingLocation` answer has it, a fresh address to try again with.
+fn link_conflict(ctx: &Ctx<'_>, state: &mut State, path: &str) -> Result<ApiError, ApiError> {
+    let fresh = new_staged_address(ctx, state, path)?;
+    Ok(ApiError::new(409, "conflict found").with_field("physical_address", fresh))
+}
+
 /// The storage of the repository, which must offer presigned multipart uploads.
 fn multipart_storage<'s>(ctx: &Ctx<'_>, state: &'s State) -> Result<&'s Storage, ApiError> {
     let storage = state.storage_of(ctx.repo(state)?)?;
@@ -199,6 +206,9 @@ pub(super) fn link_physical_address(ctx: &Ctx<'_>, state: &mut State) -> Handler
         .filter(|token| !token.is_empty())
         .ok_or_else(|| ApiError::bad_request("physical_address is required"))?;
     let address = verify_address(ctx, state, &path, token)?;
+    if state.faults.link_conflicts() {
+        return Err(link_conflict(ctx, state, &path)?);
+    }
     let checksum = unquote(&body.checksum).trim().to_string();
     if checksum.is_empty() {
         return Err(ApiError::bad_request("checksum is required"));
@@ -349,6 +359,10 @@ pub(super) fn complete_presign_multipart_upload(ctx: &Ctx<'_>, state: &mut State
         .filter(|value| !value.is_empty())
         .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_string());
     state.store_object(&address, Arc::clone(&blob), &content_type);
+    // The store completed the upload; lakeFS then failed to stage it (the object is orphaned).
+    if state.faults.link_conflicts() {
+        return Err(link_conflict(ctx, state, &path)?);
+    }
     let entry = Entry {
         checksum: blob.etag(),
         size: blob.size(),

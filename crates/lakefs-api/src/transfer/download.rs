@@ -1,0 +1,431 @@
+//! The download builder: [`LakeFsClient::download`].
+
+use super::ranged::RangedReader;
+use super::store::{hex, is_md5};
+use super::{
+    DEFAULT_DOWNLOAD_CONCURRENCY, DEFAULT_DOWNLOAD_PART_SIZE, Meter, ProgressCallback, Task,
+    TransferMode, TransferPath, TransferProgress,
+};
+use crate::error::{Error, Result};
+use crate::{ByteStream, GetObjectOptions, LakeFsClient, ObjectsApi};
+use bytes::Bytes;
+use futures::stream::{StreamExt, TryStreamExt};
+use md5::{Digest, Md5};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The smallest download range accepted (lakectl's minimum).
+const MIN_DOWNLOAD_PART_SIZE: u64 = 64 * 1024;
+
+/// A download from a ref, built by [`LakeFsClient::download`]; run it with
+/// [`stream`](Self::stream), [`to_file`](Self::to_file) or [`to_writer`](Self::to_writer).
+///
+/// ```no_run
+/// # async fn run(client: lakefs_api::LakeFsClient) -> lakefs_api::Result<()> {
+/// let outcome = client
+///     .download("repo", "main", "data/big.parquet")
+///     .concurrency(8)
+///     .to_file("/tmp/big.parquet")
+///     .await?;
+/// println!("{} bytes by {}", outcome.bytes, outcome.path);
+/// # Ok(()) }
+/// ```
+#[must_use = "a download does nothing until it is run"]
+pub struct Download {
+    client: LakeFsClient,
+    repository: String,
+    ref_: String,
+    path: String,
+    range: Option<Range<u64>>,
+    part_size: u64,
+    concurrency: usize,
+    mode: TransferMode,
+    verify: bool,
+    progress: Option<ProgressCallback>,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("repository", &self.repository)
+            .field("ref", &self.ref_)
+            .field("path", &self.path)
+            .field("range", &self.range)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A download as an in-order stream of chunks.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DownloadStream {
+    /// The path the data takes.
+    pub path: TransferPath,
+    /// Bytes to come, when known.
+    pub size: Option<u64>,
+    /// The content. With parallel ranges, at most `concurrency` ranges are held while they
+    /// wait for their turn, however slow one of them is.
+    pub body: ByteStream,
+}
+
+/// What a finished download did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadOutcome {
+    /// The path the data took.
+    pub path: TransferPath,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+impl DownloadOutcome {
+    /// An outcome, for wrappers that run the download themselves (the blocking facade).
+    pub fn new(path: TransferPath, bytes: u64) -> Self {
+        DownloadOutcome { path, bytes }
+    }
+}
+
+impl LakeFsClient {
+    /// A download of one object from `ref_`, straight from the object store when the
+    /// repository's storage allows: one presigned GET below the part size, parallel ranged
+    /// GETs above it, the lakeFS API otherwise.
+    pub fn download(&self, repository: &str, ref_: &str, path: &str) -> Download {
+        Download {
+            client: self.clone(),
+            repository: repository.into(),
+            ref_: ref_.into(),
+            path: path.into(),
+            range: None,
+            part_size: DEFAULT_DOWNLOAD_PART_SIZE,
+            concurrency: DEFAULT_DOWNLOAD_CONCURRENCY,
+            mode: TransferMode::Auto,
+            verify: true,
+            progress: None,
+        }
+    }
+}
+
+enum Source {
+    Api,
+    Presigned(Arc<RangedReader>, Range<u64>),
+}
+
+impl Download {
+    /// Only these bytes (end exclusive) of the object.
+    pub fn range(mut self, range: Range<u64>) -> Self {
+        self.range = Some(range);
+        self
+    }
+
+    /// The size of each range (default 8 MiB, at least 64 KiB); objects of at least this size
+    /// are fetched in parallel.
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.part_size = bytes.max(MIN_DOWNLOAD_PART_SIZE);
+        self
+    }
+
+    /// Ranges fetched at once (default 10). Memory holds at most this many ranges.
+    pub fn concurrency(mut self, ranges: usize) -> Self {
+        self.concurrency = ranges.max(1);
+        self
+    }
+
+    /// Which path the download may take (default [`TransferMode::Auto`]).
+    pub fn mode(mut self, mode: TransferMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether the content's MD5 is compared with the object's checksum where it can be
+    /// (a whole object read in order whose checksum is an MD5; default on). Sizes, and the
+    /// store's ETag of each range, are always checked.
+    pub fn verify_checksums(mut self, verify: bool) -> Self {
+        self.verify = verify;
+        self
+    }
+
+    /// Calls `callback` as bytes arrive.
+    pub fn on_progress(
+        mut self,
+        callback: impl Fn(TransferProgress) + Send + Sync + 'static,
+    ) -> Self {
+        self.progress = Some(Arc::new(callback));
+        self
+    }
+
+    async fn source(&self) -> Result<Source> {
+        if self.mode == TransferMode::Api {
+            return Ok(Source::Api);
+        }
+        let caps = self.client.storage_capabilities(&self.repository).await?;
+        if !caps.presign {
+            return if self.mode == TransferMode::Presigned {
+                Err(Error::Unsupported(format!(
+                    "a presigned download needs presign support, which the {} storage of this \
+                     repository lacks",
+                    caps.blockstore_type
+                )))
+            } else {
+                Ok(Source::Api)
+            };
+        }
+        let reader =
+            RangedReader::open(&self.client, &self.repository, &self.ref_, &self.path).await?;
+        let size = reader.size();
+        let window = match &self.range {
+            Some(r) if r.start > r.end || r.end > size => {
+                return Err(Error::InvalidArgument(format!(
+                    "range {}..{} is outside {} of {size} bytes",
+                    r.start, r.end, self.path
+                )));
+            }
+            Some(r) => r.clone(),
+            None => 0..size,
+        };
+        let meter = Meter::new(Some(window.end - window.start), self.progress.clone());
+        Ok(Source::Presigned(
+            Arc::new(reader.with_meter(meter)),
+            window,
+        ))
+    }
+
+    /// The content as an in-order stream.
+    pub async fn stream(self) -> Result<DownloadStream> {
+        match self.source().await? {
+            Source::Api => self.api_stream().await,
+            Source::Presigned(reader, window) => Ok(self.ranged_stream(reader, window)),
+        }
+    }
+
+    fn ranged_stream(&self, reader: Arc<RangedReader>, window: Range<u64>) -> DownloadStream {
+        let length = window.end - window.start;
+        let whole = window.start == 0 && window.end == reader.size();
+        let checksum = reader.stats().checksum.clone();
+        let expected_md5 = (self.verify && whole && is_md5(&checksum)).then_some(checksum);
+        let path = if length < self.part_size {
+            TransferPath::PresignedGet
+        } else {
+            TransferPath::PresignedRanges
+        };
+        let part_size = self.part_size;
+        let ranges = (window.start..window.end)
+            .step_by(usize::try_from(part_size).unwrap_or(usize::MAX))
+            .map(move |start| start..(start + part_size).min(window.end));
+        // `buffered` keeps the order and holds at most `concurrency` ranges, fetched by tasks
+        // of their own (cancelled when the stream is dropped).
+        let chunks = futures::stream::iter(ranges)
+            .map(move |range| {
+                let reader = reader.clone();
+                Task::spawn(async move { reader.read_range(range).await })
+            })
+            .buffered(self.concurrency);
+        DownloadStream {
+            path,
+            size: Some(length),
+            body: checked(chunks.boxed(), Some(length), expected_md5, &self.path, None),
+        }
+    }
+
+    async fn api_stream(&self) -> Result<DownloadStream> {
+        let mut options = GetObjectOptions::default();
+        if let Some(r) = &self.range {
+            if r.is_empty() {
+                return Ok(DownloadStream {
+                    path: TransferPath::Api,
+                    size: Some(0),
+                    body: ByteStream::empty(),
+                });
+            }
+            options = options.range(format!("bytes={}-{}", r.start, r.end - 1));
+        }
+        let download = self
+            .client
+            .get_object(&self.repository, &self.ref_, &self.path, options)
+            .await?;
+        let size = download.metadata.content_length;
+        let expected_md5 = download
+            .metadata
+            .etag
+            .clone()
+            .filter(|e| self.verify && self.range.is_none() && is_md5(e));
+        let meter = Meter::new(size, self.progress.clone());
+        Ok(DownloadStream {
+            path: TransferPath::Api,
+            size,
+            body: checked(
+                download.body.boxed(),
+                size,
+                expected_md5,
+                &self.path,
+                Some(meter),
+            ),
+        })
+    }
+
+    /// Writes the content to an async writer, in order.
+    pub async fn to_writer<W: tokio::io::AsyncWrite + Unpin>(
+        self,
+        writer: &mut W,
+    ) -> Result<DownloadOutcome> {
+        let download = self.stream().await?;
+        let bytes = download.body.write_to(writer).await?;
+        Ok(DownloadOutcome {
+            path: download.path,
+            bytes,
+        })
+    }
+
+    /// Writes the content to a file (created or truncated). Parallel ranges are written at
+    /// their offsets as they arrive; a failed download removes the file.
+    pub async fn to_file(self, path: impl AsRef<Path>) -> Result<DownloadOutcome> {
+        let target = path.as_ref().to_path_buf();
+        let outcome = self.write_file(&target).await;
+        if outcome.is_err() {
+            let _ = tokio::fs::remove_file(&target).await;
+        }
+        outcome
+    }
+
+    async fn write_file(self, target: &Path) -> Result<DownloadOutcome> {
+        let source = self.source().await?;
+        let (reader, window) = match source {
+            Source::Presigned(reader, window) if window.end - window.start >= self.part_size => {
+                (reader, window)
+            }
+            other => {
+                let download = match other {
+                    Source::Api => self.api_stream().await?,
+                    Source::Presigned(reader, window) => self.ranged_stream(reader, window),
+                };
+                let mut file = tokio::fs::File::create(target)
+                    .await
+                    .map_err(|e| write_error(target, e))?;
+                let bytes = download.body.write_to(&mut file).await?;
+                return Ok(DownloadOutcome {
+                    path: download.path,
+                    bytes,
+                });
+            }
+        };
+        let length = window.end - window.start;
+        let file = std::fs::File::create(target).map_err(|e| write_error(target, e))?;
+        file.set_len(length).map_err(|e| write_error(target, e))?;
+        drop(file);
+        let part_size = self.part_size;
+        let ranges = (window.start..window.end)
+            .step_by(usize::try_from(part_size).unwrap_or(usize::MAX))
+            .map(move |start| start..(start + part_size).min(window.end));
+        let base = window.start;
+        futures::stream::iter(ranges)
+            .map(|range| {
+                let reader = reader.clone();
+                let target = target.to_path_buf();
+                Task::spawn(async move {
+                    let offset = range.start - base;
+                    let data = reader.read_range(range).await?;
+                    write_at(target, offset, data).await
+                })
+            })
+            .buffer_unordered(self.concurrency)
+            .try_for_each(|()| futures::future::ready(Ok(())))
+            .await?;
+        Ok(DownloadOutcome {
+            path: TransferPath::PresignedRanges,
+            bytes: length,
+        })
+    }
+}
+
+/// Writes `data` at `offset` through a handle of its own (ranges are written concurrently).
+async fn write_at(target: std::path::PathBuf, offset: u64, data: Bytes) -> Result<()> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut file = std::fs::OpenOptions::new().write(true).open(&target)?;
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(&data)
+    })
+    .await
+    .map_err(|e| Error::Blocking(format!("writing a range failed: {e}")))?
+    .map_err(|source| Error::LocalIo {
+        context: "cannot write the downloaded range".into(),
+        source,
+    })
+}
+
+fn write_error(path: &Path, source: std::io::Error) -> Error {
+    Error::LocalIo {
+        context: format!("cannot write {}", path.display()),
+        source,
+    }
+}
+
+/// The content, counted, and checked at its end: its length, and its MD5 when one is expected.
+fn checked(
+    chunks: futures::stream::BoxStream<'static, Result<Bytes>>,
+    length: Option<u64>,
+    expected_md5: Option<String>,
+    path: &str,
+    meter: Option<Meter>,
+) -> ByteStream {
+    struct State {
+        chunks: futures::stream::BoxStream<'static, Result<Bytes>>,
+        received: u64,
+        hasher: Option<Md5>,
+        done: bool,
+    }
+    let hasher = expected_md5.as_ref().map(|_| Md5::new());
+    let path = path.to_string();
+    let state = State {
+        chunks,
+        received: 0,
+        hasher,
+        done: false,
+    };
+    let stream = futures::stream::unfold(state, move |mut state| {
+        let (path, expected_md5, meter) = (path.clone(), expected_md5.clone(), meter.clone());
+        async move {
+            if state.done {
+                return None;
+            }
+            match state.chunks.next().await {
+                Some(Ok(chunk)) => {
+                    state.received += chunk.len() as u64;
+                    if let Some(h) = &mut state.hasher {
+                        h.update(&chunk);
+                    }
+                    if let Some(meter) = &meter {
+                        meter.add(chunk.len() as u64);
+                    }
+                    Some((Ok(chunk), state))
+                }
+                Some(Err(e)) => {
+                    state.done = true;
+                    Some((Err(e), state))
+                }
+                None => {
+                    state.done = true;
+                    if let Some(length) = length.filter(|&l| l != state.received) {
+                        let e = Error::Integrity(format!(
+                            "{path}: {} bytes received, {length} announced",
+                            state.received
+                        ));
+                        return Some((Err(e), state));
+                    }
+                    if let (Some(h), Some(expected)) = (state.hasher.take(), expected_md5) {
+                        let sum = hex(&h.finalize());
+                        if !sum.eq_ignore_ascii_case(&expected) {
+                            let e = Error::Integrity(format!(
+                                "{path}: the content's MD5 {sum} is not its checksum {expected}"
+                            ));
+                            return Some((Err(e), state));
+                        }
+                    }
+                    None
+                }
+            }
+        }
+    });
+    ByteStream::new(stream.boxed())
+}
