@@ -80,7 +80,7 @@ async fn revert_undoes_a_commit_and_cherry_pick_applies_one() {
     assert!(main.object("keep.txt").exists().await.unwrap());
     let head = main.head().await.unwrap().info().await.unwrap();
     assert_ne!(head.id, mistake.id);
-    assert_eq!(head.parents, [mistake.id.clone()]);
+    assert_eq!(head.parents, std::slice::from_ref(&mistake.id));
 
     let feature = repo.branch("feature").create("main").await.unwrap();
     feature.object("fix.txt").upload("fix").await.unwrap();
