@@ -393,7 +393,10 @@ where
         let state = shared.lock();
         (Arc::clone(&state.config), state.now())
     };
-    let authorized = authorize(&config, request.method(), &key, &query, now)?;
+    let authorized = match authorize(&config, request.method(), &key, &query, now) {
+        Ok(authorized) => authorized,
+        Err(error) => return refuse(request, error).await,
+    };
     match *request.method() {
         Method::PUT => put(shared, request, &key, authorized).await,
         Method::GET | Method::HEAD => get(shared, &request, &key, authorized.azure),
@@ -415,55 +418,17 @@ where
     B: http_body::Body<Data = Bytes> + Unpin,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let headers = request.headers();
-    let chunked = headers
-        .get("transfer-encoding")
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.to_ascii_lowercase().contains("chunked"));
     let azure = authorized.azure;
-    if chunked || !headers.contains_key("content-length") {
-        let error = if azure {
-            StoreError::new(
-                411,
-                "MissingContentLengthHeader",
-                "Content-Length HTTP header is required.",
-            )
-            .azure()
-        } else if chunked {
-            StoreError::new(
-                501,
-                "NotImplemented",
-                "A header you provided implies functionality that is not implemented",
-            )
-        } else {
-            StoreError::new(
-                411,
-                "MissingContentLength",
-                "You must provide the Content-Length HTTP header.",
-            )
-        };
-        return Err(error);
-    }
-    if azure
-        && headers
-            .get("x-ms-blob-type")
-            .and_then(|value| value.to_str().ok())
-            != Some("BlockBlob")
-    {
-        return Err(StoreError::new(
-            400,
-            "MissingRequiredHeader",
-            "An HTTP header that's mandatory for this request is not specified.",
-        )
-        .azure());
-    }
-    let content_type = headers
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string);
-    if let Some((upload_id, number)) = &authorized.part {
-        check_part_target(&shared.lock().store, upload_id, *number)?;
-    }
+    let checked = check_put_headers(request.headers(), azure).and_then(|content_type| {
+        if let Some((upload_id, number)) = &authorized.part {
+            check_part_target(&shared.lock().store, upload_id, *number)?;
+        }
+        Ok(content_type)
+    });
+    let content_type = match checked {
+        Ok(content_type) => content_type,
+        Err(error) => return refuse(request, error).await,
+    };
     let body = BodyStream::new(request.into_body())
         .try_filter_map(|frame| futures::future::ready(Ok(frame.into_data().ok())))
         .map_err(std::io::Error::other);
@@ -523,6 +488,75 @@ where
     } else {
         Reply::empty(200).header("etag", &format!("\"{etag}\""))
     })
+}
+
+/// What a PUT's headers must have before its body is read; its content type when they do.
+fn check_put_headers(headers: &http::HeaderMap, azure: bool) -> Result<Option<String>, StoreError> {
+    let chunked = headers
+        .get("transfer-encoding")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().contains("chunked"));
+    if chunked || !headers.contains_key("content-length") {
+        let error = if azure {
+            StoreError::new(
+                411,
+                "MissingContentLengthHeader",
+                "Content-Length HTTP header is required.",
+            )
+            .azure()
+        } else if chunked {
+            StoreError::new(
+                501,
+                "NotImplemented",
+                "A header you provided implies functionality that is not implemented",
+            )
+        } else {
+            StoreError::new(
+                411,
+                "MissingContentLength",
+                "You must provide the Content-Length HTTP header.",
+            )
+        };
+        return Err(error);
+    }
+    if azure
+        && headers
+            .get("x-ms-blob-type")
+            .and_then(|value| value.to_str().ok())
+            != Some("BlockBlob")
+    {
+        return Err(StoreError::new(
+            400,
+            "MissingRequiredHeader",
+            "An HTTP header that's mandatory for this request is not specified.",
+        )
+        .azure());
+    }
+    Ok(headers
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string))
+}
+
+/// A refusal sent before the request's body was read: the body is read and dropped first (up
+/// to a bound), so the client, still sending it, gets the answer rather than a broken pipe.
+async fn refuse<B>(request: http::Request<B>, error: StoreError) -> Result<Reply, StoreError>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+    let mut frames = BodyStream::new(request.into_body());
+    let mut drained = 0u64;
+    while drained < DRAIN_LIMIT {
+        match frames.try_next().await {
+            Ok(Some(frame)) => {
+                drained += frame.data_ref().map_or(0, |data| data.len() as u64);
+            }
+            _ => break,
+        }
+    }
+    Err(error)
 }
 
 fn check_part_target(store: &ObjectStore, upload_id: &str, number: u32) -> Result<(), StoreError> {
