@@ -32,7 +32,10 @@ def start_fake(binary):
         [binary, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True
     )
     fields = {}
-    while len(fields) < 3:
+    wanted = ("endpoint", "access_key_id", "secret_access_key")
+    # The binary prints more than these (the storage endpoint, the blockstore): read until all
+    # three have come, whatever their order.
+    while not all(name in fields for name in wanted):
         line = process.stdout.readline()
         if not line:
             raise RuntimeError(f"lakefs-fake exited early with {process.wait()}")
