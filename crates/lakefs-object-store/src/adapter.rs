@@ -85,6 +85,27 @@ fn object_meta(location: Path, ref_: &str, stats: &ObjectStats) -> ObjectMeta {
     }
 }
 
+/// [`object_meta`] for a listed object, taking its stats (the path moves into the location
+/// instead of being copied: listings are per-object hot loops).
+fn listed_meta(
+    layout: &Layout,
+    ref_: &str,
+    version: Option<String>,
+    stats: ObjectStats,
+) -> object_store::Result<ObjectMeta> {
+    let key = match layout {
+        Layout::FixedRef(_) => stats.path,
+        Layout::RefInKey => layout.key(ref_, &stats.path),
+    };
+    Ok(ObjectMeta {
+        location: Path::parse(key)?,
+        last_modified: seconds(stats.mtime),
+        size: u64::try_from(stats.size_bytes.unwrap_or(0)).unwrap_or(0),
+        e_tag: Some(etag(&stats.checksum)),
+        version,
+    })
+}
+
 /// The attributes lakeFS keeps: content type and user metadata.
 fn attributes_of(stats: &ObjectStats) -> Attributes {
     let mut attributes = Attributes::new();
@@ -260,6 +281,8 @@ fn list_objects(
     }
     let layout = store.layout.clone();
     let ref_ = target.ref_.clone();
+    // The same for every object of the listing: work it out once.
+    let version = keys::is_commit_id(&ref_).then(|| ref_.clone());
     let listed_path = target.path.clone();
     store.data
         .client
@@ -267,11 +290,9 @@ fn list_objects(
         .map_err(move |error| Failure::from_api(&listed_path, error).into())
         .try_filter_map(move |stats| {
             // Directory markers (`dir/`, made by some tools) are no objects.
-            let entry = (!stats.path.ends_with('/')).then(|| {
-                location(&layout, &ref_, &stats.path)
-                    .map(|location| object_meta(location, &ref_, &stats))
-            });
-            async move { entry.transpose() }
+            let entry = (!stats.path.ends_with('/'))
+                .then(|| listed_meta(&layout, &ref_, version.clone(), stats));
+            futures::future::ready(entry.transpose())
         })
         .boxed()
 }
