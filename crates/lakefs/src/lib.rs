@@ -110,7 +110,7 @@ pub use client::{Client, ClientBuilder};
 pub use dir::{DEFAULT_DIR_CONCURRENCY, DownloadDir, TransferProgress, TransferSummary, UploadDir};
 pub use import::{DEFAULT_IMPORT_POLL_INTERVAL, ImportJob, StartImport};
 pub use io::{ObjectReader, ObjectWriter};
-pub use object::{Object, Upload};
+pub use object::{DownloadFile, Object, Upload};
 pub use reference::{Commit, CreateTag, MergeInto, Reference, Tag};
 pub use repository::{CreateRepository, Repository};
 pub use transaction::{DEFAULT_TRANSACTION_ATTEMPTS, TRANSACTION_BRANCH_PREFIX, Transaction};

@@ -141,7 +141,13 @@ fn objects_read_seek_write_copy_and_files() {
         .upload_file(dir.join("up/x"))
         .run()
         .unwrap();
-    assert_eq!(main.object("file").download(dir.join("file")).unwrap(), 1);
+    assert_eq!(
+        main.object("file")
+            .download(dir.join("file"))
+            .run()
+            .unwrap(),
+        1
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
