@@ -579,3 +579,20 @@ fn blocking_readers_and_writers_in_every_mode() {
         assert!(!main.object("dropped.bin").exists().unwrap(), "{storage:?}");
     }
 }
+
+#[tokio::test]
+async fn a_read_cut_short_resumes_from_where_it_stopped_in_both_paths() {
+    for storage in [S3_MULTIPART, NO_PRESIGN] {
+        let (fake, repo) = storage.repository().await;
+        let object = repo.branch("main").object("cut.bin");
+        let data = content(250_000, 11);
+        object.upload(data.clone()).await.unwrap();
+        // Every body stops after 100,000 bytes: the reader resumes twice, from 100,000 and
+        // from 200,000.
+        fake.set_faults(lakefs_testkit::fake::Faults::new().cut_body_after(100_000));
+        let (requests, _guard) = count_requests();
+        let read = read_all(&object).await;
+        assert!(read == data, "{storage:?}: content differs");
+        assert_eq!(requests.data_requests(), 3, "{storage:?}");
+    }
+}
