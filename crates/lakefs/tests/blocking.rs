@@ -1,6 +1,6 @@
 //! The blocking handles against the fake: the same operations as the async tests, without
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 //! async code (the fake runs on its own thread).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
 use lakefs::blocking::{Client, Repository};
 use lakefs_testkit::fake::BlockingFakeLakeFs;

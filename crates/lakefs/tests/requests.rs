@@ -1,6 +1,8 @@
-//! What the handles send, counted on a mock lakeFS: one streaming request for a sequential
+//! What the handles send, counted on a mock lakeFS: on the API path (a storage without
+//! presign) one streaming `getObject` for a sequential read and one more per seek (the
+//! presigned path is counted against the fake in `transfer_paths.rs`), `deleteObjects` in
+//! batches of at most 1,000 paths, and what revert, cherry-pick, imports and metadata send.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
-//! read, one more per seek, and `deleteObjects` in batches of at most 1,000 paths.
 
 use lakefs_testkit::{Fixture, MockLakeFs, operation};
 use std::io::SeekFrom;
