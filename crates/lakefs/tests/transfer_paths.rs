@@ -596,3 +596,31 @@ async fn a_read_cut_short_resumes_from_where_it_stopped_in_both_paths() {
         assert_eq!(requests.data_requests(), 3, "{storage:?}");
     }
 }
+
+#[tokio::test]
+async fn a_writer_larger_than_a_part_reports_the_uploads_failure() {
+    for storage in [S3_MULTIPART, NO_PRESIGN] {
+        let (fake, repo) = storage.repository().await;
+        let object = repo.branch("no-such-branch").object("a");
+        let mut writer = object.writer().part_size(MIN_PART_SIZE);
+        let data = content(3 * MIN_PART_SIZE as usize, 12);
+        // The failure comes back from a write (the upload stopped taking data) or from
+        // finish, as the SDK's 404.
+        let err = match writer.write_all(&data).await {
+            Err(err) => lakefs::Error::LocalIo {
+                context: "write".into(),
+                source: err,
+            },
+            Ok(()) => writer.finish().await.unwrap_err(),
+        };
+        let inner = match &err {
+            lakefs::Error::LocalIo { source, .. } => source
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<lakefs::Error>())
+                .expect("the SDK error inside"),
+            other => other,
+        };
+        assert!(inner.is_not_found(), "{storage:?}: {err}");
+        assert!(fake.open_multipart_uploads().is_empty(), "{storage:?}");
+    }
+}
