@@ -327,8 +327,8 @@ fn split_listing(
     Ok((common_prefixes, objects))
 }
 
-/// How often a whole-object read starts again when the object changed between its
-/// `getObject` and its `statObject`; the last attempt reports only the content type.
+/// How often a whole-object read starts again when its `getObject` and its `statObject`
+/// (sent together) saw different versions; the last attempt reports only the content type.
 const READ_ATTEMPTS: usize = 3;
 
 /// What the headers of a download say of the object.
@@ -363,16 +363,22 @@ async fn read(
             Some(value) if !needs_stat(options) => Some(etag(checksum(value))),
             _ => None,
         };
-        let download = store
-            .data
-            .get(
-                &target.ref_,
-                &target.path,
-                options.range.as_ref().map(range_header),
-                if_none_match,
-            )
-            .await
-            .map_err(api(&target.path))?;
+        let get = store.data.get(
+            &target.ref_,
+            &target.path,
+            options.range.as_ref().map(range_header),
+            if_none_match,
+        );
+        // A whole object's user metadata comes from a `statObject`, sent alongside the
+        // `getObject` so that the read costs one round trip, not two.
+        let wants_stats = options.range.is_none() && attempt < READ_ATTEMPTS;
+        let (download, stats) = if wants_stats {
+            let (download, stats) = futures::join!(get, stat(store, target));
+            (download, Some(stats))
+        } else {
+            (get.await, None)
+        };
+        let download = download.map_err(api(&target.path))?;
         if download.is_not_modified() {
             return Err(Failure::NotModified {
                 path: location.to_string(),
@@ -386,10 +392,10 @@ async fn read(
         if let Some(content_type) = download.metadata.content_type.clone() {
             attributes.insert(Attribute::ContentType, AttributeValue::from(content_type));
         }
-        if options.range.is_some() || attempt == READ_ATTEMPTS {
+        let Some(stats) = stats else {
             return Ok((meta, attributes, download));
-        }
-        let stats = stat(store, target).await?;
+        };
+        let stats = stats?;
         if download.metadata.etag.as_deref() == Some(stats.checksum.as_str()) {
             return Ok((meta, attributes_of(&stats), download));
         }
