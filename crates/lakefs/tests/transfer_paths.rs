@@ -620,7 +620,14 @@ async fn a_writer_larger_than_a_part_reports_the_uploads_failure() {
                 .expect("the SDK error inside"),
             other => other,
         };
-        assert!(inner.is_not_found(), "{storage:?}: {err}");
+        if storage.presign {
+            assert!(inner.is_not_found(), "{storage:?}: {err}");
+        } else {
+            // The fake (as lakeFS) answers 404 before reading the streamed body and closes
+            // the connection: the client may see the broken pipe before the answer.
+            let transport = inner.kind() == lakefs::ErrorKind::Transport;
+            assert!(inner.is_not_found() || transport, "{storage:?}: {err}");
+        }
         assert!(fake.open_multipart_uploads().is_empty(), "{storage:?}");
     }
 }
