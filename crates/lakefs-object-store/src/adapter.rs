@@ -58,6 +58,14 @@ fn etag(checksum: &str) -> String {
     format!("\"{checksum}\"")
 }
 
+/// [`etag`], reusing the checksum's buffer.
+fn quoted(mut checksum: String) -> String {
+    checksum.reserve_exact(2);
+    checksum.insert(0, '"');
+    checksum.push('"');
+    checksum
+}
+
 /// A caller's ETag as the lakeFS checksum.
 fn checksum(etag: &str) -> &str {
     let etag = etag.trim();
@@ -101,7 +109,7 @@ fn listed_meta(
         location: Path::parse(key)?,
         last_modified: seconds(stats.mtime),
         size: u64::try_from(stats.size_bytes.unwrap_or(0)).unwrap_or(0),
-        e_tag: Some(etag(&stats.checksum)),
+        e_tag: Some(quoted(stats.checksum)),
         version,
     })
 }
