@@ -111,6 +111,61 @@ fn measure(case: &str, program: &str, args: &[String]) -> Measured {
     }
 }
 
+/// A fake lakeFS with data on disk and the bench repository. Every upload case gets a fresh
+/// one (the store keeps every object it was sent; a new fake keeps the disk use to one copy).
+struct Lake {
+    fake: Option<lakefs_fake::FakeLakeFs>,
+    api: LakeFsClient,
+    endpoint: String,
+    store: std::path::PathBuf,
+}
+
+impl Lake {
+    fn start(
+        runtime: &tokio::runtime::Runtime,
+        dir: &std::path::Path,
+        throttle: Option<u64>,
+    ) -> Lake {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let store = dir.join(format!("store-{n}"));
+        let fake = runtime.block_on(async {
+            let mut builder = lakefs_fake::FakeLakeFs::builder().data_dir(&store);
+            if let Some(limit) = throttle {
+                let both = lakefs_fake::Bandwidth {
+                    upload: Some(limit),
+                    download: Some(limit),
+                };
+                builder = builder.api_bandwidth(both).storage_bandwidth(both);
+            }
+            builder.start().await.unwrap()
+        });
+        let endpoint = fake.endpoint();
+        let api = client(&endpoint);
+        runtime.block_on(async {
+            api.create_repository(
+                &models::RepositoryCreation::new(REPO, "s3://bench/repo"),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        });
+        Lake {
+            fake: Some(fake),
+            api,
+            endpoint,
+            store,
+        }
+    }
+}
+
+impl Drop for Lake {
+    fn drop(&mut self) {
+        drop(self.fake.take());
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}
+
 fn parent() {
     let sizes = std::env::var("LAKEFS_BENCH_SIZES").unwrap_or_else(|_| "64M".into());
     let throttle = std::env::var("LAKEFS_BENCH_THROTTLE")
@@ -121,30 +176,15 @@ fn parent() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(1)
         .max(1);
+    // A comma-separated subset of the cases (large sizes: spare the disk the curl part files).
+    let only = std::env::var("LAKEFS_BENCH_CASES").ok();
+    let wanted = |case: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|c| c == case))
+    };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = std::env::temp_dir().join(format!("lakefs-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let fake = runtime.block_on(async {
-        let mut builder = lakefs_fake::FakeLakeFs::builder().data_dir(dir.join("store"));
-        if let Some(limit) = throttle {
-            let both = lakefs_fake::Bandwidth {
-                upload: Some(limit),
-                download: Some(limit),
-            };
-            builder = builder.api_bandwidth(both).storage_bandwidth(both);
-        }
-        builder.start().await.unwrap()
-    });
-    let endpoint = fake.endpoint();
-    let api = client(&endpoint);
-    runtime.block_on(async {
-        api.create_repository(
-            &models::RepositoryCreation::new(REPO, "s3://bench/repo"),
-            Default::default(),
-        )
-        .await
-        .unwrap();
-    });
     let me = std::env::current_exe().unwrap().display().to_string();
     println!(
         "transfer benchmark: {CONCURRENCY}-way, download ranges of {} MiB, clients in their own processes, median of {runs} run(s){}",
@@ -153,35 +193,15 @@ fn parent() {
             .map(|t| format!(", every connection limited to {} MiB/s", t >> 20))
             .unwrap_or_default()
     );
-    for size_text in sizes.split(',') {
-        let size = parse_size(size_text);
-        let file = dir.join(format!("source-{size}"));
-        write_source(&file, size);
-        let file_text = file.display().to_string();
-        let child = |case: &str| {
-            let args = vec![
-                "child".to_string(),
-                case.to_string(),
-                endpoint.clone(),
-                size.to_string(),
-                file_text.clone(),
-            ];
-            median(runs, || measure(case, &me, &args))
-        };
-        let mut rows = Vec::new();
-        if throttle.is_some() {
-            // The API path is one stream: one connection's limit. The presigned paths use 8.
-            for case in [
-                "sdk-upload-api",
-                "sdk-upload-multipart",
-                "sdk-download-api",
-                "sdk-download-ranges",
-            ] {
-                rows.push(child(case));
-            }
-            report_throttled(size, &rows);
-        } else {
-            for case in [
+    let (upload_cases, download_cases): (&[&str], &[&str]) = if throttle.is_some() {
+        // The API path is one stream: one connection's limit. The presigned paths use 8.
+        (
+            &["sdk-upload-api", "sdk-upload-multipart"],
+            &["sdk-download-api", "sdk-download-ranges"],
+        )
+    } else {
+        (
+            &[
                 "sdk-upload-api",
                 "sdk-upload-presigned-put",
                 "sdk-upload-multipart",
@@ -189,31 +209,83 @@ fn parent() {
                 "blocking-upload-multipart",
                 "blocking-upload-multipart-noverify",
                 "reqwest-upload-parts",
-            ] {
-                rows.push(child(case));
-            }
-            rows.push(median(runs, || curl_upload_put(&runtime, &api, &file_text)));
-            rows.push(median(runs, || {
-                curl_upload_parts(&runtime, &api, &dir, &file, size)
-            }));
-            rows.push(median(runs, || {
-                measure("md5sum", "md5sum", std::slice::from_ref(&file_text))
-            }));
-            // Downloads of the object the multipart upload stored.
-            for case in [
+            ],
+            &[
                 "sdk-download-api",
                 "sdk-download-ranges",
                 "sdk-download-ranges-noverify",
                 "reqwest-download-ranges",
-            ] {
-                rows.push(child(case));
+            ],
+        )
+    };
+    for size_text in sizes.split(',') {
+        let size = parse_size(size_text);
+        let file = dir.join(format!("source-{size}"));
+        write_source(&file, size);
+        let file_text = file.display().to_string();
+        let child = |case: &str, endpoint: &str| {
+            let args = vec![
+                "child".to_string(),
+                case.to_string(),
+                endpoint.to_string(),
+                size.to_string(),
+                file_text.clone(),
+            ];
+            measure(case, &me, &args)
+        };
+        let mut rows = Vec::new();
+        for &case in upload_cases.iter().filter(|c| wanted(c)) {
+            rows.push(median(runs, || {
+                let lake = Lake::start(&runtime, &dir, throttle);
+                child(case, &lake.endpoint)
+            }));
+        }
+        if throttle.is_none() {
+            if wanted("curl-upload-put") {
+                rows.push(median(runs, || {
+                    let lake = Lake::start(&runtime, &dir, None);
+                    curl_upload_put(&runtime, &lake.api, &file_text)
+                }));
             }
-            rows.push(median(runs, || curl_download_ranges(&runtime, &api, size)));
+            if wanted("curl-upload-parts") {
+                rows.push(median(runs, || {
+                    let lake = Lake::start(&runtime, &dir, None);
+                    curl_upload_parts(&runtime, &lake.api, &dir, &file, size)
+                }));
+            }
+            if wanted("md5sum") {
+                rows.push(median(runs, || {
+                    measure("md5sum", "md5sum", std::slice::from_ref(&file_text))
+                }));
+            }
+        }
+        // Downloads of one object stored by a multipart upload (from this process).
+        let lake = Lake::start(&runtime, &dir, throttle);
+        runtime.block_on(async {
+            lake.api
+                .upload(REPO, "main", "object")
+                .file(&file)
+                .concurrency(CONCURRENCY)
+                .send()
+                .await
+                .unwrap();
+        });
+        for &case in download_cases.iter().filter(|c| wanted(c)) {
+            rows.push(median(runs, || child(case, &lake.endpoint)));
+        }
+        if throttle.is_none() && wanted("curl-download-ranges") {
+            rows.push(median(runs, || {
+                curl_download_ranges(&runtime, &lake.api, size)
+            }));
+        }
+        drop(lake);
+        let _ = std::fs::remove_file(&file);
+        if throttle.is_some() {
+            report_throttled(size, &rows);
+        } else {
             report(size, &rows);
         }
-        let _ = std::fs::remove_file(&file);
     }
-    drop(fake);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
