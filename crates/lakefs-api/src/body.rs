@@ -133,6 +133,10 @@ impl From<&'static [u8]> for UploadBody {
     }
 }
 
+/// The most [`ByteStream::bytes_with_size_hint`] reserves up front from a declared length;
+/// beyond it the buffer grows as data actually arrives.
+const MAX_RESERVED_FOR_HINT: u64 = 256 * 1024 * 1024;
+
 /// A downloaded body as a stream of chunks; nothing is buffered unless you ask
 /// ([`ByteStream::bytes`]).
 pub struct ByteStream {
@@ -156,11 +160,30 @@ impl ByteStream {
 
     /// Reads the whole body into memory.
     pub async fn bytes(self) -> Result<Bytes> {
-        let chunks: Vec<Bytes> = self.inner.try_collect().await?;
-        if chunks.len() == 1 {
-            return Ok(chunks.into_iter().next().unwrap_or_default());
+        self.bytes_with_size_hint(None).await
+    }
+
+    /// Reads the whole body into one buffer sized from `hint` (a declared length), copying
+    /// each chunk in as it comes so that the chunks are not held as well. The hint only
+    /// reserves up to [`MAX_RESERVED_FOR_HINT`]: a server's claim never allocates by itself.
+    pub(crate) async fn bytes_with_size_hint(mut self, hint: Option<u64>) -> Result<Bytes> {
+        let Some(first) = self.inner.try_next().await? else {
+            return Ok(Bytes::new());
+        };
+        let Some(second) = self.inner.try_next().await? else {
+            return Ok(first); // one chunk: no copy at all
+        };
+        let reserve = hint
+            .unwrap_or(0)
+            .min(MAX_RESERVED_FOR_HINT)
+            .max((first.len() + second.len()) as u64);
+        let mut buffer = bytes::BytesMut::with_capacity(usize::try_from(reserve).unwrap_or(0));
+        buffer.extend_from_slice(&first);
+        buffer.extend_from_slice(&second);
+        while let Some(chunk) = self.inner.try_next().await? {
+            buffer.extend_from_slice(&chunk);
         }
-        Ok(chunks.concat().into())
+        Ok(buffer.freeze())
     }
 
     /// Writes the body to an async writer chunk by chunk; returns the number of bytes.
@@ -295,9 +318,10 @@ impl ObjectDownload {
         self.metadata.status == 304
     }
 
-    /// Reads the whole content into memory.
+    /// Reads the whole content into memory (one buffer, sized from the declared length).
     pub async fn bytes(self) -> Result<Bytes> {
-        self.body.bytes().await
+        let hint = self.metadata.content_length;
+        self.body.bytes_with_size_hint(hint).await
     }
 }
 
@@ -333,6 +357,30 @@ pub struct PartEtag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chunks(parts: &[&'static [u8]]) -> ByteStream {
+        let parts: Vec<Result<Bytes>> = parts.iter().map(|p| Ok(Bytes::from_static(p))).collect();
+        ByteStream::new(futures::stream::iter(parts).boxed())
+    }
+
+    #[tokio::test]
+    async fn bytes_joins_chunks_whatever_length_is_declared() {
+        for hint in [None, Some(0), Some(3), Some(9), Some(u64::MAX)] {
+            let joined = chunks(&[b"abc", b"def", b"ghi"])
+                .bytes_with_size_hint(hint)
+                .await
+                .unwrap();
+            // A hostile declared length (2^64 - 1) would abort a reservation of that size.
+            assert_eq!(&joined[..], b"abcdefghi", "{hint:?}");
+        }
+        assert!(chunks(&[]).bytes().await.unwrap().is_empty());
+        let single = chunks(&[b"only"]).bytes().await.unwrap();
+        assert_eq!(
+            single.as_ptr(),
+            b"only".as_ptr(),
+            "one chunk is handed over, not copied"
+        );
+    }
 
     #[tokio::test]
     async fn a_finished_body_can_be_polled_again() {

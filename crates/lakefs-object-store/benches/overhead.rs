@@ -7,8 +7,8 @@
 //! - listing 100,000 objects, through `list` and through `list_objects_stream`.
 //!
 //! The client runs on a current-thread runtime on this thread and the fake on threads of its
-//! own, so this thread's CPU time (user + system, `/proc/thread-self/stat`) is the client's
-//! alone. Each case runs several times; the median is reported. Run with
+//! own, so this thread's CPU time (user + system, `/proc/thread-self/schedstat`) is the client's
+//! alone. Each case runs several times, the two sides interleaved; medians are reported. Run with
 //! `cargo bench -p lakefs-object-store --bench overhead` (`OBJECTS=20000` for a quicker run).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use lakefs_api::models::RepositoryCreation;
+use lakefs_api::models::{CommitCreation, RepositoryCreation};
 use lakefs_api::{
-    GetObjectOptions, ListObjectsOptions, ObjectsApi, ObjectsApiExt, RepositoriesApi,
+    CommitsApi, GetObjectOptions, ListObjectsOptions, ObjectsApi, ObjectsApiExt, RepositoriesApi,
     UploadObjectOptions,
 };
 use lakefs_object_store::object_store_0_13::path::Path;
@@ -30,17 +30,22 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const REPOSITORY: &str = "bench";
-const RUNS: usize = 5;
+const RUNS: usize = 7;
+/// Reads of the Parquet file per measured run, so that a run takes long enough to time.
+const READS_PER_RUN: usize = 10;
 
-/// CPU time of the calling thread (user + system).
+/// CPU time of the calling thread (user + system) in nanoseconds, from the scheduler's
+/// account (`/proc/thread-self/schedstat`): `/proc/.../stat`'s clock ticks (10 ms) are too
+/// coarse for runs of a tenth of a second.
 fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("Linux /proc");
-    // Fields after the command name (which may contain spaces) in parentheses.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // USER_HZ is 100 on Linux.
-    Duration::from_millis(ticks * 10)
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").expect("Linux /proc");
+    let nanos: u64 = schedstat
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    Duration::from_nanos(nanos)
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {
@@ -48,21 +53,44 @@ fn median(mut values: Vec<Duration>) -> Duration {
     values[values.len() / 2]
 }
 
-/// The median CPU time and wall time of `RUNS` runs of `work`.
-async fn measure<F, Fut>(mut work: F) -> (Duration, Duration)
+/// One measured run: CPU and wall time of `work`, which must give `expected`.
+async fn run_once<Fut: Future<Output = usize>>(
+    work: Fut,
+    expected: usize,
+    cpu: &mut Vec<Duration>,
+    wall: &mut Vec<Duration>,
+) {
+    let (c, w) = (thread_cpu(), Instant::now());
+    assert_eq!(work.await, expected);
+    cpu.push(thread_cpu() - c);
+    wall.push(w.elapsed());
+}
+
+/// The medians (CPU, wall) of `RUNS` runs of `direct` and of `adapter`, interleaved so that
+/// the machine's drift affects both alike; both must give the same answer.
+async fn compare<D, DF, A, AF>(
+    mut direct: D,
+    mut adapter: A,
+) -> ((Duration, Duration), (Duration, Duration))
 where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = usize>,
+    D: FnMut() -> DF,
+    DF: Future<Output = usize>,
+    A: FnMut() -> AF,
+    AF: Future<Output = usize>,
 {
-    let expected = work().await; // warm-up, and the answer every run must give
-    let (mut cpu, mut wall) = (Vec::new(), Vec::new());
+    // Warm-up, and the answer every run must give.
+    let expected = direct().await;
+    assert_eq!(adapter().await, expected);
+    let (mut direct_cpu, mut direct_wall) = (Vec::new(), Vec::new());
+    let (mut adapter_cpu, mut adapter_wall) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        let (c, w) = (thread_cpu(), Instant::now());
-        assert_eq!(work().await, expected);
-        cpu.push(thread_cpu() - c);
-        wall.push(w.elapsed());
+        run_once(direct(), expected, &mut direct_cpu, &mut direct_wall).await;
+        run_once(adapter(), expected, &mut adapter_cpu, &mut adapter_wall).await;
     }
-    (median(cpu), median(wall))
+    (
+        (median(direct_cpu), median(direct_wall)),
+        (median(adapter_cpu), median(adapter_wall)),
+    )
 }
 
 fn parquet_file() -> Bytes {
@@ -154,36 +182,63 @@ fn main() {
             .await
             .unwrap();
         println!("Parquet file: {size} bytes, 2,000,000 rows; {RUNS} runs each, medians");
-        let direct = measure(|| async {
-            let download = client
-                .get_object(
-                    REPOSITORY,
-                    "main",
-                    "trips.parquet",
-                    GetObjectOptions::default(),
-                )
-                .await
-                .unwrap();
-            decode(download.bytes().await.unwrap())
-        })
+        let path = Path::from("trips.parquet");
+        let (direct, adapter_get) = compare(
+            || async {
+                let mut rows = 0;
+                for _ in 0..READS_PER_RUN {
+                    let download = client
+                        .get_object(
+                            REPOSITORY,
+                            "main",
+                            "trips.parquet",
+                            GetObjectOptions::default(),
+                        )
+                        .await
+                        .unwrap();
+                    rows += decode(download.bytes().await.unwrap());
+                }
+                rows
+            },
+            || async {
+                let mut rows = 0;
+                for _ in 0..READS_PER_RUN {
+                    let data = store.get(&path).await.unwrap();
+                    rows += decode(data.bytes().await.unwrap());
+                }
+                rows
+            },
+        )
         .await;
-        let adapter_get = measure(|| async {
-            let data = store.get(&Path::from("trips.parquet")).await.unwrap();
-            decode(data.bytes().await.unwrap())
-        })
+        report("read + decode Parquet x10: get", direct, adapter_get);
+        let (direct, adapter_range) = compare(
+            || async {
+                let mut rows = 0;
+                for _ in 0..READS_PER_RUN {
+                    let download = client
+                        .get_object(
+                            REPOSITORY,
+                            "main",
+                            "trips.parquet",
+                            GetObjectOptions::default(),
+                        )
+                        .await
+                        .unwrap();
+                    rows += decode(download.bytes().await.unwrap());
+                }
+                rows
+            },
+            || async {
+                let mut rows = 0;
+                for _ in 0..READS_PER_RUN {
+                    rows += decode(store.get_range(&path, 0..size).await.unwrap());
+                }
+                rows
+            },
+        )
         .await;
-        let adapter_range = measure(|| async {
-            decode(
-                store
-                    .get_range(&Path::from("trips.parquet"), 0..size)
-                    .await
-                    .unwrap(),
-            )
-        })
-        .await;
-        report("read + decode Parquet: get", direct, adapter_get);
         report(
-            "read + decode Parquet: get_range(0..size)",
+            "read + decode Parquet x10: get_range(0..size)",
             direct,
             adapter_range,
         );
@@ -209,32 +264,44 @@ fn main() {
             .buffer_unordered(32)
             .collect::<()>()
             .await;
+        // Committed, so that the fake lists from its commit tree (an uncommitted listing makes
+        // it merge staging into a copy of the tree per page); the client's work is the same.
+        client
+            .commit(
+                REPOSITORY,
+                "main",
+                &CommitCreation::new("seed the listing"),
+                Default::default(),
+            )
+            .await
+            .unwrap();
         println!(
-            "seeded {objects} objects in {:.1} s",
+            "seeded and committed {objects} objects in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        let direct = measure(|| async {
-            client
-                .list_objects_stream(
-                    REPOSITORY,
-                    "main",
-                    ListObjectsOptions::default()
-                        .prefix("listing/")
-                        .amount(1000)
-                        .user_metadata(false),
-                )
-                .try_fold(0, |n, _| async move { Ok(n + 1) })
-                .await
-                .unwrap()
-        })
-        .await;
-        let adapter = measure(|| async {
-            store
-                .list(Some(&Path::from("listing")))
-                .try_fold(0, |n, _| async move { Ok(n + 1) })
-                .await
-                .unwrap()
-        })
+        let (direct, adapter) = compare(
+            || async {
+                client
+                    .list_objects_stream(
+                        REPOSITORY,
+                        "main",
+                        ListObjectsOptions::default()
+                            .prefix("listing/")
+                            .amount(1000)
+                            .user_metadata(false),
+                    )
+                    .try_fold(0, |n, _| async move { Ok(n + 1) })
+                    .await
+                    .unwrap()
+            },
+            || async {
+                store
+                    .list(Some(&Path::from("listing")))
+                    .try_fold(0, |n, _| async move { Ok(n + 1) })
+                    .await
+                    .unwrap()
+            },
+        )
         .await;
         report(&format!("list {objects} objects"), direct, adapter);
         drop(fake);

@@ -85,6 +85,27 @@ fn object_meta(location: Path, ref_: &str, stats: &ObjectStats) -> ObjectMeta {
     }
 }
 
+/// [`object_meta`] for a listed object, taking its stats (the path moves into the location
+/// instead of being copied: listings are per-object hot loops).
+fn listed_meta(
+    layout: &Layout,
+    ref_: &str,
+    version: Option<String>,
+    stats: ObjectStats,
+) -> object_store::Result<ObjectMeta> {
+    let key = match layout {
+        Layout::FixedRef(_) => stats.path,
+        Layout::RefInKey => layout.key(ref_, &stats.path),
+    };
+    Ok(ObjectMeta {
+        location: Path::parse(key)?,
+        last_modified: seconds(stats.mtime),
+        size: u64::try_from(stats.size_bytes.unwrap_or(0)).unwrap_or(0),
+        e_tag: Some(etag(&stats.checksum)),
+        version,
+    })
+}
+
 /// The attributes lakeFS keeps: content type and user metadata.
 fn attributes_of(stats: &ObjectStats) -> Attributes {
     let mut attributes = Attributes::new();
@@ -260,6 +281,8 @@ fn list_objects(
     }
     let layout = store.layout.clone();
     let ref_ = target.ref_.clone();
+    // The same for every object of the listing: work it out once.
+    let version = keys::is_commit_id(&ref_).then(|| ref_.clone());
     let listed_path = target.path.clone();
     store.data
         .client
@@ -267,11 +290,9 @@ fn list_objects(
         .map_err(move |error| Failure::from_api(&listed_path, error).into())
         .try_filter_map(move |stats| {
             // Directory markers (`dir/`, made by some tools) are no objects.
-            let entry = (!stats.path.ends_with('/')).then(|| {
-                location(&layout, &ref_, &stats.path)
-                    .map(|location| object_meta(location, &ref_, &stats))
-            });
-            async move { entry.transpose() }
+            let entry = (!stats.path.ends_with('/'))
+                .then(|| listed_meta(&layout, &ref_, version.clone(), stats));
+            futures::future::ready(entry.transpose())
         })
         .boxed()
 }
@@ -327,8 +348,8 @@ fn split_listing(
     Ok((common_prefixes, objects))
 }
 
-/// How often a whole-object read starts again when the object changed between its
-/// `getObject` and its `statObject`; the last attempt reports only the content type.
+/// How often a whole-object read starts again when its `getObject` and its `statObject`
+/// (sent together) saw different versions; the last attempt reports only the content type.
 const READ_ATTEMPTS: usize = 3;
 
 /// What the headers of a download say of the object.
@@ -363,16 +384,22 @@ async fn read(
             Some(value) if !needs_stat(options) => Some(etag(checksum(value))),
             _ => None,
         };
-        let download = store
-            .data
-            .get(
-                &target.ref_,
-                &target.path,
-                options.range.as_ref().map(range_header),
-                if_none_match,
-            )
-            .await
-            .map_err(api(&target.path))?;
+        let get = store.data.get(
+            &target.ref_,
+            &target.path,
+            options.range.as_ref().map(range_header),
+            if_none_match,
+        );
+        // A whole object's user metadata comes from a `statObject`, sent alongside the
+        // `getObject` so that the read costs one round trip, not two.
+        let wants_stats = options.range.is_none() && attempt < READ_ATTEMPTS;
+        let (download, stats) = if wants_stats {
+            let (download, stats) = futures::join!(get, stat(store, target));
+            (download, Some(stats))
+        } else {
+            (get.await, None)
+        };
+        let download = download.map_err(api(&target.path))?;
         if download.is_not_modified() {
             return Err(Failure::NotModified {
                 path: location.to_string(),
@@ -386,10 +413,10 @@ async fn read(
         if let Some(content_type) = download.metadata.content_type.clone() {
             attributes.insert(Attribute::ContentType, AttributeValue::from(content_type));
         }
-        if options.range.is_some() || attempt == READ_ATTEMPTS {
+        let Some(stats) = stats else {
             return Ok((meta, attributes, download));
-        }
-        let stats = stat(store, target).await?;
+        };
+        let stats = stats?;
         if download.metadata.etag.as_deref() == Some(stats.checksum.as_str()) {
             return Ok((meta, attributes_of(&stats), download));
         }

@@ -87,7 +87,8 @@ stays!(
     models::Repository,
     models::Commit,
     models::ObjectStats,
-    TransferSummary
+    TransferSummary,
+    u64
 );
 
 impl<A: Operation> Call<A, Blocking>
@@ -668,9 +669,10 @@ impl Object {
         self.mode.call(self.inner.upload_file(path))
     }
 
-    /// Downloads it to the local file `path` (complete or absent).
-    pub fn download(&self, path: impl AsRef<Path>) -> Result<u64> {
-        self.mode.run(self.inner.download(path.as_ref()))
+    /// Downloads it to the local file `path` (complete or absent; see
+    /// [`crate::Object::download`]); send with `.run()`.
+    pub fn download(&self, path: impl AsRef<Path>) -> Call<crate::DownloadFile, Blocking> {
+        self.mode.call(self.inner.download(path))
     }
 
     /// A `std::io::Read + Seek` of its content: one streaming request, again only after a seek.
@@ -712,6 +714,16 @@ impl ObjectReader {
     pub fn size(&self) -> Option<u64> {
         self.inner.size()
     }
+
+    /// The position of the next byte a read returns.
+    pub fn position(&self) -> u64 {
+        self.inner.position()
+    }
+
+    /// The path the content takes, once the first request chose it.
+    pub fn transfer_path(&self) -> Option<lakefs_api::transfer::TransferPath> {
+        self.inner.transfer_path()
+    }
 }
 
 impl std::io::Read for ObjectReader {
@@ -736,9 +748,26 @@ pub struct ObjectWriter {
 }
 
 impl ObjectWriter {
+    /// The part size (see [`crate::ObjectWriter::part_size`]); set it before the first write.
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.inner = self.inner.part_size(bytes);
+        self
+    }
+
+    /// Parts sent at once by a multipart upload (default 5).
+    pub fn concurrency(mut self, parts: usize) -> Self {
+        self.inner = self.inner.concurrency(parts);
+        self
+    }
+
     /// Completes the upload and answers the new object's stats.
     pub fn finish(self) -> Result<models::ObjectStats> {
         self.mode.run(self.inner.finish())
+    }
+
+    /// The path the content took, once finished.
+    pub fn transfer_path(&self) -> Option<lakefs_api::transfer::TransferPath> {
+        self.inner.transfer_path()
     }
 }
 

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// How many files a directory transfer moves at once by default.
 pub const DEFAULT_DIR_CONCURRENCY: usize = 8;
 
-/// Where a directory transfer is, given to its progress callback after each file.
+/// Where a directory transfer is, given to its progress callback as bytes move (the
+/// transfers' own progress, passed through) and after each file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TransferProgress {
@@ -21,10 +22,13 @@ pub struct TransferProgress {
     pub files_done: u64,
     /// Files in all, when known in advance (uploads; a download lists as it goes).
     pub files_total: Option<u64>,
-    /// Bytes moved so far.
+    /// Bytes moved so far, those of the files under way included (a retried part counts
+    /// once).
     pub bytes_done: u64,
-    /// The path in lakeFS of the file just done.
+    /// The path in lakeFS of the file this report is about.
     pub last_path: String,
+    /// Whether that file has just finished (else its bytes are moving).
+    pub file_done: bool,
 }
 
 /// What a directory transfer moved.
@@ -64,35 +68,78 @@ impl fmt::Debug for Settings {
     }
 }
 
-/// Counts files and bytes as they finish, and reports each.
+/// Counts files and bytes as they move and finish, and reports each.
 struct Tally {
     files: AtomicU64,
+    /// Bytes of the files done.
     bytes: AtomicU64,
+    /// Bytes moved, files under way included (what the transfers report).
+    moved: AtomicU64,
     total: Option<u64>,
     progress: Option<ProgressFn>,
 }
 
 impl Tally {
-    fn new(total: Option<u64>, progress: Option<ProgressFn>) -> Self {
-        Tally {
+    fn new(total: Option<u64>, progress: Option<ProgressFn>) -> Arc<Self> {
+        Arc::new(Tally {
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            moved: AtomicU64::new(0),
             total,
             progress,
+        })
+    }
+
+    fn report(&self, path: &str, file_done: bool) {
+        if let Some(progress) = &self.progress {
+            progress(&TransferProgress {
+                files_done: self.files.load(Ordering::Relaxed),
+                files_total: self.total,
+                bytes_done: self.moved.load(Ordering::Relaxed),
+                last_path: path.to_string(),
+                file_done,
+            });
         }
     }
 
-    fn done(&self, path: &str, bytes: u64) {
-        let files_done = self.files.fetch_add(1, Ordering::Relaxed) + 1;
-        let bytes_done = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        if let Some(progress) = &self.progress {
-            progress(&TransferProgress {
-                files_done,
-                files_total: self.total,
-                bytes_done,
-                last_path: path.to_string(),
-            });
-        }
+    /// A callback for one file's transfer: moves the tally by what the file moved since its
+    /// last report (a failed attempt's bytes are taken back).
+    /// Also answers the count of the file's bytes reported so far, for [`done`](Self::done).
+    fn file_progress(
+        self: &Arc<Self>,
+        path: &str,
+    ) -> (
+        impl Fn(lakefs_api::transfer::TransferProgress) + Send + Sync + 'static,
+        Arc<AtomicU64>,
+    ) {
+        let tally = Arc::clone(self);
+        let path = path.to_string();
+        let seen = Arc::new(AtomicU64::new(0));
+        let reported = Arc::clone(&seen);
+        let callback = move |p: lakefs_api::transfer::TransferProgress| {
+            let before = seen.swap(p.bytes_done, Ordering::Relaxed);
+            if p.bytes_done >= before {
+                tally
+                    .moved
+                    .fetch_add(p.bytes_done - before, Ordering::Relaxed);
+            } else {
+                tally
+                    .moved
+                    .fetch_sub(before - p.bytes_done, Ordering::Relaxed);
+            }
+            tally.report(&path, false);
+        };
+        (callback, reported)
+    }
+
+    /// A file is done: `bytes` it holds, `reported` of them already counted by its progress.
+    fn done(&self, path: &str, bytes: u64, reported: u64) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        // What the transfer did not report (an empty file) counts now.
+        self.moved
+            .fetch_add(bytes.saturating_sub(reported), Ordering::Relaxed);
+        self.report(path, true);
     }
 
     fn summary(&self) -> TransferSummary {
@@ -176,7 +223,8 @@ macro_rules! transfer_settings {
                 self
             }
 
-            /// Called after each file with where the transfer is.
+            /// Called as bytes move and after each file with where the transfer is (from the
+            /// transfers' tasks: keep it quick).
             pub fn on_progress(
                 mut self,
                 progress: impl Fn(&TransferProgress) + Send + Sync + 'static,
@@ -247,9 +295,10 @@ impl Operation for UploadDir {
                 let object = self.branch.object(format!("{}{relative}", self.prefix));
                 let tally = &tally;
                 async move {
-                    let stats = object.upload_file(file).await?;
+                    let (progress, reported) = tally.file_progress(object.path());
+                    let stats = object.upload_file(file).on_progress(progress).await?;
                     let bytes = u64::try_from(stats.size_bytes.unwrap_or(0)).unwrap_or(0);
-                    tally.done(object.path(), bytes);
+                    tally.done(object.path(), bytes, reported.load(Ordering::Relaxed));
                     Ok::<(), Error>(())
                 }
             });
@@ -298,11 +347,13 @@ impl Operation for DownloadDir {
                             .await
                             .map_err(local_error(format!("cannot create {}", parent.display())))?;
                     }
+                    let (progress, reported) = tally.file_progress(&listed.path);
                     let bytes = reference
                         .object(listed.path.clone())
                         .download(&target)
+                        .on_progress(progress)
                         .await?;
-                    tally.done(&listed.path, bytes);
+                    tally.done(&listed.path, bytes, reported.load(Ordering::Relaxed));
                     Ok::<(), Error>(())
                 })
                 .buffer_unordered(self.settings.concurrency)

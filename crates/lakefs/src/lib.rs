@@ -39,8 +39,12 @@
 //! # Reading and writing objects
 //!
 //! [`Object::reader`] is a `tokio::io::AsyncRead + AsyncSeek` served by one streaming request
-//! (re-issued only after a seek); [`Object::writer`] is an `AsyncWrite` streamed to lakeFS in
-//! bounded memory, linked only when shut down (dropped before, nothing is linked).
+//! (re-issued only after a seek); [`Object::writer`] is an `AsyncWrite` sent while it is
+//! written, in bounded memory, linked only when shut down (dropped before, nothing is linked).
+//! Where the repository's storage supports presigned URLs, the data goes straight to the
+//! object store: the reader GETs a presigned URL, the writer and `upload` send a presigned
+//! PUT or presigned multipart parts, `download` fetches parallel ranges (the building blocks
+//! of [`lakefs_api::transfer`]); otherwise it goes through the lakeFS API.
 //!
 //! ```no_run
 //! use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -110,7 +114,7 @@ pub use client::{Client, ClientBuilder};
 pub use dir::{DEFAULT_DIR_CONCURRENCY, DownloadDir, TransferProgress, TransferSummary, UploadDir};
 pub use import::{DEFAULT_IMPORT_POLL_INTERVAL, ImportJob, StartImport};
 pub use io::{ObjectReader, ObjectWriter};
-pub use object::{Object, Upload};
+pub use object::{DownloadFile, Object, Upload};
 pub use reference::{Commit, CreateTag, MergeInto, Reference, Tag};
 pub use repository::{CreateRepository, Repository};
 pub use transaction::{DEFAULT_TRANSACTION_ATTEMPTS, TRANSACTION_BRANCH_PREFIX, Transaction};

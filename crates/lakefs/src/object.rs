@@ -2,8 +2,10 @@
 
 use crate::call::{Call, Mode, Operation};
 use crate::io::{ObjectReader, ObjectWriter};
-use crate::{Branch, Error, Reference, Result, transfer};
+use crate::transfer::{self, SendSettings};
+use crate::{Branch, Error, Reference, Result};
 use futures::future::BoxFuture;
+use lakefs_api::transfer::{ProgressCallback, TransferPath, TransferProgress};
 use lakefs_api::{ObjectsApi, StatObjectOptions, UploadBody, UploadObjectOptions, models};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -125,18 +127,21 @@ impl Object {
             object: self.clone(),
             source,
             options: UploadObjectOptions::default(),
+            settings: SendSettings::default(),
         })
     }
 
-    /// A reader of its content (`tokio::io::AsyncRead` + `AsyncSeek`): one streaming request,
-    /// issued at the first read and again only after a seek.
+    /// A reader of its content (`tokio::io::AsyncRead` + `AsyncSeek`): one streaming GET,
+    /// straight from the object store where presigned URLs are offered, issued at the first
+    /// read and again only after a seek.
     pub fn reader(&self) -> ObjectReader {
         ObjectReader::new(self.clone())
     }
 
-    /// A writer of new content (`tokio::io::AsyncWrite`), streamed to lakeFS as it is written,
-    /// in bounded memory. Call `shutdown()` (or [`ObjectWriter::finish`]) to complete the
-    /// upload; a writer dropped before that fails its upload, and nothing is linked.
+    /// A writer of new content (`tokio::io::AsyncWrite`), sent as it is written, in bounded
+    /// memory (a presigned multipart upload where the storage has them). Call `shutdown()`
+    /// (or [`ObjectWriter::finish`]) to complete the upload; a writer dropped before that
+    /// links nothing.
     pub fn writer(&self) -> ObjectWriter {
         self.writer_with(UploadObjectOptions::default())
     }
@@ -146,41 +151,91 @@ impl Object {
         ObjectWriter::new(self.clone(), options)
     }
 
-    /// Downloads its content to the local file `path`, streamed; the answer is the number of
-    /// bytes. The file appears complete or not at all: the data goes to a temporary file
-    /// beside it, renamed at the end.
-    pub async fn download(&self, path: impl AsRef<Path>) -> Result<u64> {
-        let path = path.as_ref();
-        let partial = partial_path(path);
-        let result = self.download_to(&partial).await;
-        let result = match result {
-            Ok(bytes) => tokio::fs::rename(&partial, path)
-                .await
-                .map(|()| bytes)
-                .map_err(|source| Error::LocalIo {
-                    context: format!("cannot rename {} to {}", partial.display(), path.display()),
-                    source,
-                }),
-            Err(err) => Err(err),
-        };
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&partial).await;
-        }
-        result
+    /// Downloads its content to the local file `path` through the transfers' download
+    /// builder (parallel presigned ranges for large objects where the storage allows, else
+    /// one stream); the answer is the number of bytes. The file appears complete or not at
+    /// all: the data goes to a temporary file beside it, renamed at the end. Options:
+    /// [`concurrency`](Call::concurrency), [`on_progress`](Call::on_progress).
+    pub fn download(&self, path: impl AsRef<Path>) -> Call<DownloadFile> {
+        Call::new(DownloadFile {
+            object: self.clone(),
+            target: path.as_ref().to_path_buf(),
+            concurrency: None,
+            progress: None,
+        })
+    }
+}
+
+/// The settings of [`Object::download`].
+pub struct DownloadFile {
+    object: Object,
+    target: PathBuf,
+    concurrency: Option<usize>,
+    progress: Option<ProgressCallback>,
+}
+
+impl std::fmt::Debug for DownloadFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DownloadFile")
+            .field("object", &self.object.path)
+            .field("target", &self.target)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Mode> Call<DownloadFile, M> {
+    /// Ranges fetched at once by a parallel download (default 10).
+    pub fn concurrency(mut self, ranges: usize) -> Self {
+        self.args.concurrency = Some(ranges);
+        self
     }
 
-    async fn download_to(&self, partial: &Path) -> Result<u64> {
-        let mut file = tokio::fs::File::create(partial)
-            .await
-            .map_err(|source| Error::LocalIo {
-                context: format!("cannot create {}", partial.display()),
-                source,
-            })?;
-        let download = transfer::read_from(self, 0).await?;
-        match download {
-            Some(download) => download.body.write_to(&mut file).await,
-            None => Ok(0),
-        }
+    /// Calls `callback` as bytes arrive (from the transfer's tasks: keep it quick).
+    pub fn on_progress(
+        mut self,
+        callback: impl Fn(TransferProgress) + Send + Sync + 'static,
+    ) -> Self {
+        self.args.progress = Some(Arc::new(callback));
+        self
+    }
+}
+
+impl Operation for DownloadFile {
+    type Output = u64;
+
+    fn send(self) -> BoxFuture<'static, Result<u64>> {
+        Box::pin(async move {
+            let path = &self.target;
+            let partial = partial_path(path);
+            let (repository, reference, object_path) = self.object.location();
+            let mut download = self
+                .object
+                .api()
+                .download(repository, reference, object_path);
+            if let Some(concurrency) = self.concurrency {
+                download = download.concurrency(concurrency);
+            }
+            if let Some(progress) = self.progress {
+                download = download.on_progress(move |p| progress(p));
+            }
+            // `to_file` removes what it wrote when it fails.
+            let bytes = download.to_file(&partial).await?.bytes;
+            match tokio::fs::rename(&partial, path).await {
+                Ok(()) => Ok(bytes),
+                Err(source) => {
+                    let _ = tokio::fs::remove_file(&partial).await;
+                    Err(Error::LocalIo {
+                        context: format!(
+                            "cannot rename {} to {}",
+                            partial.display(),
+                            path.display()
+                        ),
+                        source,
+                    })
+                }
+            }
+        })
     }
 }
 
@@ -205,6 +260,7 @@ pub struct Upload {
     object: Object,
     source: Source,
     options: UploadObjectOptions,
+    settings: SendSettings,
 }
 
 impl<M: Mode> Call<Upload, M> {
@@ -239,6 +295,28 @@ impl<M: Mode> Call<Upload, M> {
         self
     }
 
+    /// The part size of a multipart upload (default 5 MiB for bytes and files, 8 MiB for a
+    /// stream; grown so that no more than 10,000 parts are needed).
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.args.settings.part_size = Some(bytes);
+        self
+    }
+
+    /// Parts sent at once by a multipart upload (default 5).
+    pub fn concurrency(mut self, parts: usize) -> Self {
+        self.args.settings.concurrency = Some(parts);
+        self
+    }
+
+    /// Calls `callback` as bytes are sent (from the transfer's tasks: keep it quick).
+    pub fn on_progress(
+        mut self,
+        callback: impl Fn(TransferProgress) + Send + Sync + 'static,
+    ) -> Self {
+        self.args.settings.progress = Some(Arc::new(callback));
+        self
+    }
+
     /// Every option of `uploadObject` at once (storage class, ...), replacing those set.
     pub fn options(mut self, options: UploadObjectOptions) -> Self {
         self.args.options = options;
@@ -251,11 +329,13 @@ impl Operation for Upload {
 
     fn send(self) -> BoxFuture<'static, Result<models::ObjectStats>> {
         Box::pin(async move {
-            let body = match self.source {
-                Source::Body(body) => body,
-                Source::File(path) => UploadBody::from_file(path).await?,
+            let source = match self.source {
+                Source::Body(body) => transfer::Source::Body(body),
+                Source::File(path) => transfer::Source::File(path),
             };
-            transfer::write(&self.object, body, self.options).await
+            let (stats, _path): (_, TransferPath) =
+                transfer::upload(&self.object, source, self.options, self.settings).await?;
+            Ok(stats)
         })
     }
 }

@@ -1,6 +1,6 @@
 //! The blocking handles against the fake: the same operations as the async tests, without
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 //! async code (the fake runs on its own thread).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
 use lakefs::blocking::{Client, Repository};
 use lakefs_testkit::fake::BlockingFakeLakeFs;
@@ -141,7 +141,13 @@ fn objects_read_seek_write_copy_and_files() {
         .upload_file(dir.join("up/x"))
         .run()
         .unwrap();
-    assert_eq!(main.object("file").download(dir.join("file")).unwrap(), 1);
+    assert_eq!(
+        main.object("file")
+            .download(dir.join("file"))
+            .run()
+            .unwrap(),
+        1
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -161,8 +161,14 @@ async fn directories_go_up_and_down_with_progress() {
         (1..=files.len() as u64).map(|i| i * 1000).sum::<u64>()
     );
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), files.len());
-    assert_eq!(seen.last().unwrap().files_done, files.len() as u64);
+    let total_bytes = (1..=files.len() as u64).map(|i| i * 1000).sum::<u64>();
+    let finished: Vec<_> = seen.iter().filter(|p| p.file_done).collect();
+    assert_eq!(finished.len(), files.len());
+    assert_eq!(finished.last().unwrap().files_done, files.len() as u64);
+    assert_eq!(finished.last().unwrap().bytes_done, total_bytes);
+    // The transfers' byte progress passes through, before the files finish.
+    assert!(seen.iter().any(|p| !p.file_done && p.bytes_done > 0));
+    assert!(seen.iter().all(|p| p.bytes_done <= total_bytes));
     assert!(
         seen.iter()
             .all(|p| p.files_total == Some(files.len() as u64))
@@ -177,12 +183,20 @@ async fn directories_go_up_and_down_with_progress() {
     assert_eq!(listed, expected);
 
     let target = root.join("target");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let progress = seen.clone();
     let summary = main
         .download_dir("imported", &target)
         .concurrency(3)
+        .on_progress(move |p| progress.lock().unwrap().push(p.clone()))
         .await
         .unwrap();
     assert_eq!(summary.files, files.len() as u64);
+    assert_eq!(summary.bytes, total_bytes);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.iter().filter(|p| p.file_done).count(), files.len());
+    assert!(seen.iter().any(|p| !p.file_done && p.bytes_done > 0));
+    assert_eq!(seen.iter().map(|p| p.bytes_done).max(), Some(total_bytes));
     for file in files {
         assert_eq!(
             std::fs::read(target.join(file)).unwrap(),

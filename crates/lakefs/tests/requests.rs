@@ -1,6 +1,8 @@
-//! What the handles send, counted on a mock lakeFS: one streaming request for a sequential
+//! What the handles send, counted on a mock lakeFS: on the API path (a storage without
+//! presign) one streaming `getObject` for a sequential read and one more per seek (the
+//! presigned path is counted against the fake in `transfer_paths.rs`), `deleteObjects` in
+//! batches of at most 1,000 paths, and what revert, cherry-pick, imports and metadata send.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
-//! read, one more per seek, and `deleteObjects` in batches of at most 1,000 paths.
 
 use lakefs_testkit::{Fixture, MockLakeFs, operation};
 use std::io::SeekFrom;
@@ -34,6 +36,22 @@ impl Respond for ObjectContent {
     }
 }
 
+/// A storage without presign support: object content goes through the API (`getObject`).
+async fn without_presign(mock: &MockLakeFs) {
+    mock.mount(Mock::given(operation("getConfig")).respond_with(
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "version_config": {"version": "1.84.0"},
+            "storage_config": {
+                "blockstore_type": "local", "blockstore_namespace_example": "local://x",
+                "blockstore_namespace_ValidityRegex": "^local://", "pre_sign_support": false,
+                "pre_sign_support_ui": false, "import_support": false,
+                "import_validity_regex": "^local://"
+            }
+        })),
+    ))
+    .await;
+}
+
 fn content(size: usize) -> Vec<u8> {
     (0..size).map(|i| (i * 7 % 253) as u8).collect()
 }
@@ -42,6 +60,7 @@ fn content(size: usize) -> Vec<u8> {
 async fn a_sequential_read_is_one_request_and_a_seek_one_more() {
     let mock = MockLakeFs::start().await;
     let data = content(3 * 1024 * 1024 + 17);
+    without_presign(&mock).await;
     mock.mount(Mock::given(operation("getObject")).respond_with(ObjectContent(data.clone())))
         .await;
     let client = lakefs::Client::new(mock.client());
@@ -90,6 +109,7 @@ async fn a_sequential_read_is_one_request_and_a_seek_one_more() {
 async fn a_server_that_ignores_the_range_still_gives_the_right_bytes() {
     let mock = MockLakeFs::start().await;
     let data = content(100_000);
+    without_presign(&mock).await;
     mock.mount(
         Mock::given(operation("getObject"))
             .respond_with(ResponseTemplate::new(200).set_body_bytes(data.clone())),
