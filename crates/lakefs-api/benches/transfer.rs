@@ -1,11 +1,21 @@
-//! Transfer benchmark: this SDK's paths side by side with raw reqwest and curl, each client in
-//! a process of its own (wall time, CPU seconds and peak RSS from `/usr/bin/time`), against a
-//! fake lakeFS with its simulated object store (data on disk) running in this process.
+//! Transfer benchmark: this SDK's paths side by side with raw reqwest and curl at the same
+//! parallelism, each client in a process of its own (wall time, CPU seconds and peak RSS from
+//! `/usr/bin/time`), against a fake lakeFS with its simulated object store (data on disk)
+//! running in this process, so that its hashing and disk writes are not the client's.
 //!
 //! ```sh
 //! cargo bench -p lakefs-api --bench transfer                       # 64 MiB
 //! LAKEFS_BENCH_SIZES=64M,1G cargo bench -p lakefs-api --bench transfer
+//! LAKEFS_BENCH_THROTTLE=50M LAKEFS_BENCH_SIZES=256M cargo bench -p lakefs-api --bench transfer
+//! LAKEFS_BENCH_RUNS=3 ...                                          # medians of 3 runs
 //! ```
+//!
+//! Unthrottled, on loopback, the measure is CPU: the client's CPU seconds per GiB beside
+//! curl's for the same transfer (uploads: the same parts, 8 at a time, to presigned part URLs;
+//! downloads: the same ranges, 8 at a time, into `/dev/null`). With integrity checks on, every
+//! byte is hashed (MD5): those rows are also compared with curl plus `md5sum` of the file.
+//! `LAKEFS_BENCH_THROTTLE=50M` limits every connection of the fake (API and store, both
+//! directions) to 50 MiB/s and compares the parallel presigned paths with the API path.
 //!
 //! Needs `/usr/bin/time` (GNU time) and `curl`. Machines shared with other work give noisy wall
 //! times: compare CPU seconds per GiB and peak RSS, and the ratios, not single wall times.
@@ -13,7 +23,7 @@
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use lakefs_api::transfer::TransferMode;
+use lakefs_api::transfer::{MIN_PART_SIZE, TransferMode, part_size_for};
 use lakefs_api::*;
 use std::process::Command;
 use std::time::Instant;
@@ -101,158 +111,440 @@ fn measure(case: &str, program: &str, args: &[String]) -> Measured {
     }
 }
 
+/// A fake lakeFS with data on disk and the bench repository. Every upload case gets a fresh
+/// one (the store keeps every object it was sent; a new fake keeps the disk use to one copy).
+struct Lake {
+    fake: Option<lakefs_fake::FakeLakeFs>,
+    api: LakeFsClient,
+    endpoint: String,
+    store: std::path::PathBuf,
+}
+
+impl Lake {
+    fn start(
+        runtime: &tokio::runtime::Runtime,
+        dir: &std::path::Path,
+        throttle: Option<u64>,
+    ) -> Lake {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let store = dir.join(format!("store-{n}"));
+        let fake = runtime.block_on(async {
+            let mut builder = lakefs_fake::FakeLakeFs::builder().data_dir(&store);
+            if let Some(limit) = throttle {
+                let both = lakefs_fake::Bandwidth {
+                    upload: Some(limit),
+                    download: Some(limit),
+                };
+                builder = builder.api_bandwidth(both).storage_bandwidth(both);
+            }
+            builder.start().await.unwrap()
+        });
+        let endpoint = fake.endpoint();
+        let api = client(&endpoint);
+        runtime.block_on(async {
+            api.create_repository(
+                &models::RepositoryCreation::new(REPO, "s3://bench/repo"),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        });
+        Lake {
+            fake: Some(fake),
+            api,
+            endpoint,
+            store,
+        }
+    }
+}
+
+impl Drop for Lake {
+    fn drop(&mut self) {
+        drop(self.fake.take());
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}
+
 fn parent() {
     let sizes = std::env::var("LAKEFS_BENCH_SIZES").unwrap_or_else(|_| "64M".into());
+    let throttle = std::env::var("LAKEFS_BENCH_THROTTLE")
+        .ok()
+        .map(|t| parse_size(&t));
+    let runs: usize = std::env::var("LAKEFS_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    // A comma-separated subset of the cases (large sizes: spare the disk the curl part files).
+    let only = std::env::var("LAKEFS_BENCH_CASES").ok();
+    let wanted = |case: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|c| c == case))
+    };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = std::env::temp_dir().join(format!("lakefs-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let fake = runtime.block_on(async {
-        lakefs_fake::FakeLakeFs::builder()
-            .data_dir(dir.join("store"))
-            .start()
-            .await
-            .unwrap()
-    });
-    let endpoint = fake.endpoint();
-    let api = client(&endpoint);
-    runtime.block_on(async {
-        api.create_repository(
-            &models::RepositoryCreation::new(REPO, "s3://bench/repo"),
-            Default::default(),
-        )
-        .await
-        .unwrap();
-    });
     let me = std::env::current_exe().unwrap().display().to_string();
     println!(
-        "transfer benchmark: {CONCURRENCY}-way, download ranges of {} MiB, clients in their own processes",
-        DOWNLOAD_PART >> 20
+        "transfer benchmark: {CONCURRENCY}-way, download ranges of {} MiB, clients in their own processes, median of {runs} run(s){}",
+        DOWNLOAD_PART >> 20,
+        throttle
+            .map(|t| format!(", every connection limited to {} MiB/s", t >> 20))
+            .unwrap_or_default()
     );
+    let (upload_cases, download_cases): (&[&str], &[&str]) = if throttle.is_some() {
+        // The API path is one stream: one connection's limit. The presigned paths use 8.
+        (
+            &["sdk-upload-api", "sdk-upload-multipart"],
+            &["sdk-download-api", "sdk-download-ranges"],
+        )
+    } else {
+        (
+            &[
+                "sdk-upload-api",
+                "sdk-upload-presigned-put",
+                "sdk-upload-multipart",
+                "sdk-upload-multipart-noverify",
+                "blocking-upload-multipart",
+                "blocking-upload-multipart-noverify",
+                "reqwest-upload-parts",
+            ],
+            &[
+                "sdk-download-api",
+                "sdk-download-ranges",
+                "sdk-download-ranges-noverify",
+                "reqwest-download-ranges",
+            ],
+        )
+    };
     for size_text in sizes.split(',') {
         let size = parse_size(size_text);
         let file = dir.join(format!("source-{size}"));
         write_source(&file, size);
         let file_text = file.display().to_string();
-        let child = |case: &str| {
+        let child = |case: &str, endpoint: &str| {
             let args = vec![
                 "child".to_string(),
                 case.to_string(),
-                endpoint.clone(),
+                endpoint.to_string(),
                 size.to_string(),
                 file_text.clone(),
             ];
             measure(case, &me, &args)
         };
         let mut rows = Vec::new();
-        for case in [
-            "sdk-upload-api",
-            "sdk-upload-presigned-put",
-            "sdk-upload-multipart",
-            "sdk-upload-multipart-noverify",
-        ] {
-            rows.push(child(case));
+        for &case in upload_cases.iter().filter(|c| wanted(c)) {
+            rows.push(median(runs, || {
+                let lake = Lake::start(&runtime, &dir, throttle);
+                child(case, &lake.endpoint)
+            }));
         }
-        // curl: one PUT of the whole file to a presigned URL (what a single PUT costs).
-        let url = runtime.block_on(async {
-            api.get_physical_address(
-                REPO,
-                "main",
-                "curl-put",
-                GetPhysicalAddressOptions::default().presign(true),
-            )
-            .await
-            .unwrap()
-            .presigned_url
-            .unwrap()
-        });
-        rows.push(measure(
-            "curl-upload-put",
-            "curl",
-            &[
-                "-sS".into(),
-                "-f".into(),
-                "-o".into(),
-                "/dev/null".into(),
-                "-T".into(),
-                file_text.clone(),
-                url,
-            ],
-        ));
-        // Downloads of the object the multipart upload stored.
-        for case in [
-            "sdk-download-api",
-            "sdk-download-ranges",
-            "sdk-download-ranges-noverify",
-            "reqwest-download-ranges",
-        ] {
-            rows.push(child(case));
-        }
-        let url = runtime.block_on(async {
-            api.stat_object(
-                REPO,
-                "main",
-                "object",
-                StatObjectOptions::default().presign(true),
-            )
-            .await
-            .unwrap()
-            .physical_address
-        });
-        let mut curl_args = vec![
-            "-sS".to_string(),
-            "-f".into(),
-            "-Z".into(),
-            "--parallel-max".into(),
-            CONCURRENCY.to_string(),
-        ];
-        for (i, start) in (0..size).step_by(DOWNLOAD_PART as usize).enumerate() {
-            if i > 0 {
-                curl_args.push("--next".into());
+        if throttle.is_none() {
+            if wanted("curl-upload-put") {
+                rows.push(median(runs, || {
+                    let lake = Lake::start(&runtime, &dir, None);
+                    curl_upload_put(&runtime, &lake.api, &file_text)
+                }));
             }
-            let end = (start + DOWNLOAD_PART).min(size) - 1;
-            curl_args.extend([
-                "-r".into(),
-                format!("{start}-{end}"),
-                "-o".into(),
-                "/dev/null".into(),
-                url.clone(),
-            ]);
+            if wanted("curl-upload-parts") {
+                rows.push(median(runs, || {
+                    let lake = Lake::start(&runtime, &dir, None);
+                    curl_upload_parts(&runtime, &lake.api, &dir, &file, size)
+                }));
+            }
+            if wanted("md5sum") {
+                rows.push(median(runs, || {
+                    measure("md5sum", "md5sum", std::slice::from_ref(&file_text))
+                }));
+            }
         }
-        rows.push(measure("curl-download-ranges", "curl", &curl_args));
-        report(size, &rows);
+        // Downloads of one object stored by a multipart upload (from this process).
+        let lake = Lake::start(&runtime, &dir, throttle);
+        runtime.block_on(async {
+            lake.api
+                .upload(REPO, "main", "object")
+                .file(&file)
+                .concurrency(CONCURRENCY)
+                .send()
+                .await
+                .unwrap();
+        });
+        for &case in download_cases.iter().filter(|c| wanted(c)) {
+            rows.push(median(runs, || child(case, &lake.endpoint)));
+        }
+        if throttle.is_none() && wanted("curl-download-ranges") {
+            rows.push(median(runs, || {
+                curl_download_ranges(&runtime, &lake.api, size)
+            }));
+        }
+        drop(lake);
         let _ = std::fs::remove_file(&file);
+        if throttle.is_some() {
+            report_throttled(size, &rows);
+        } else {
+            report(size, &rows);
+        }
     }
-    drop(fake);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The median of `runs` measurements (wall, CPU and RSS each).
+fn median(runs: usize, mut run: impl FnMut() -> Measured) -> Measured {
+    let all: Vec<Measured> = (0..runs).map(|_| run()).collect();
+    let middle = |pick: fn(&Measured) -> f64| {
+        let mut values: Vec<f64> = all.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    Measured {
+        case: all[0].case.clone(),
+        wall: middle(|m| m.wall),
+        cpu: middle(|m| m.cpu),
+        rss_mib: middle(|m| m.rss_mib),
+    }
+}
+
+/// curl: one PUT of the whole file to a presigned URL (what a single PUT costs).
+fn curl_upload_put(runtime: &tokio::runtime::Runtime, api: &LakeFsClient, file: &str) -> Measured {
+    let url = runtime.block_on(async {
+        api.get_physical_address(
+            REPO,
+            "main",
+            "curl-put",
+            GetPhysicalAddressOptions::default().presign(true),
+        )
+        .await
+        .unwrap()
+        .presigned_url
+        .unwrap()
+    });
+    measure(
+        "curl-upload-put",
+        "curl",
+        &[
+            "-sS".into(),
+            "-f".into(),
+            "-o".into(),
+            "/dev/null".into(),
+            "-T".into(),
+            file.into(),
+            url,
+        ],
+    )
+}
+
+/// curl: the parts the SDK would send (same part size), 8 at a time, each from a file of its
+/// own (curl cannot send a slice of a file), to the part URLs of a presigned multipart upload
+/// that is aborted afterwards.
+fn curl_upload_parts(
+    runtime: &tokio::runtime::Runtime,
+    api: &LakeFsClient,
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    size: u64,
+) -> Measured {
+    let part = part_size_for(size, MIN_PART_SIZE);
+    let count = size.div_ceil(part);
+    let created = runtime.block_on(async {
+        api.create_presign_multipart_upload(
+            REPO,
+            "main",
+            "curl-parts",
+            CreatePresignMultipartUploadOptions::default().parts(count as i64),
+        )
+        .await
+        .unwrap()
+    });
+    let urls = created.presigned_urls.clone().unwrap();
+    let parts = split_into_parts(dir, file, part);
+    let mut args = vec![
+        "-sS".to_string(),
+        "-f".into(),
+        "-Z".into(),
+        "--parallel-max".into(),
+        CONCURRENCY.to_string(),
+    ];
+    for (i, (path, url)) in parts.iter().zip(&urls).enumerate() {
+        if i > 0 {
+            args.push("--next".into());
+        }
+        args.extend([
+            "-o".into(),
+            "/dev/null".into(),
+            "-T".into(),
+            path.display().to_string(),
+            url.clone(),
+        ]);
+    }
+    let measured = measure("curl-upload-parts", "curl", &args);
+    runtime.block_on(async {
+        let abort = AbortPresignMultipartUploadOptions::default().abort_presign_multipart_upload(
+            models::AbortPresignMultipartUpload::new(created.physical_address.clone()),
+        );
+        api.abort_presign_multipart_upload(REPO, "main", &created.upload_id, "curl-parts", abort)
+            .await
+            .unwrap();
+    });
+    for path in parts {
+        let _ = std::fs::remove_file(path);
+    }
+    measured
+}
+
+fn split_into_parts(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    part: u64,
+) -> Vec<std::path::PathBuf> {
+    use std::io::Read;
+    let mut source = std::fs::File::open(file).unwrap();
+    let mut buffer = vec![0u8; part as usize];
+    let mut paths = Vec::new();
+    loop {
+        let mut filled = 0;
+        while filled < buffer.len() {
+            let n = source.read(&mut buffer[filled..]).unwrap();
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            return paths;
+        }
+        let path = dir.join(format!("part-{}", paths.len() + 1));
+        std::fs::write(&path, &buffer[..filled]).unwrap();
+        paths.push(path);
+    }
+}
+
+/// curl: the same ranges as the SDK, 8 at a time, into `/dev/null`.
+fn curl_download_ranges(
+    runtime: &tokio::runtime::Runtime,
+    api: &LakeFsClient,
+    size: u64,
+) -> Measured {
+    let url = runtime.block_on(async {
+        api.stat_object(
+            REPO,
+            "main",
+            "object",
+            StatObjectOptions::default().presign(true),
+        )
+        .await
+        .unwrap()
+        .physical_address
+    });
+    let mut args = vec![
+        "-sS".to_string(),
+        "-f".into(),
+        "-Z".into(),
+        "--parallel-max".into(),
+        CONCURRENCY.to_string(),
+    ];
+    for (i, start) in (0..size).step_by(DOWNLOAD_PART as usize).enumerate() {
+        if i > 0 {
+            args.push("--next".into());
+        }
+        let end = (start + DOWNLOAD_PART).min(size) - 1;
+        args.extend([
+            "-r".into(),
+            format!("{start}-{end}"),
+            "-o".into(),
+            "/dev/null".into(),
+            url.clone(),
+        ]);
+    }
+    measure("curl-download-ranges", "curl", &args)
 }
 
 fn report(size: u64, rows: &[Measured]) {
     let gib = size as f64 / f64::from(1u32 << 30);
     let cpu_of = |name: &str| rows.iter().find(|r| r.case == name).map(|r| r.cpu);
+    let ratio = |cpu: f64, base: Option<f64>| {
+        base.filter(|&b| b > 0.0)
+            .map(|b| format!("{:.2}x", cpu / b))
+            .unwrap_or_else(|| "-".into())
+    };
     println!("\n{} MiB", size >> 20);
     println!(
-        "{:<30} {:>8} {:>9} {:>8} {:>9} {:>9} {:>12}",
-        "case", "wall s", "MiB/s", "CPU s", "CPU s/GiB", "RSS MiB", "CPU vs curl"
+        "{:<36} {:>7} {:>8} {:>7} {:>9} {:>8} {:>8} {:>10} {:>8}",
+        "case",
+        "wall s",
+        "MiB/s",
+        "CPU s",
+        "CPU s/GiB",
+        "RSS MiB",
+        "vs curl",
+        "vs c+md5",
+        "vs reqw"
     );
     for row in rows {
-        let curl = if row.case.contains("upload") {
-            cpu_of("curl-upload-put")
+        let (curl, reqwest) = if row.case.contains("download") {
+            (
+                cpu_of("curl-download-ranges"),
+                cpu_of("reqwest-download-ranges"),
+            )
+        } else if row.case.contains("multipart") || row.case.contains("parts") {
+            (cpu_of("curl-upload-parts"), cpu_of("reqwest-upload-parts"))
+        } else if row.case.contains("upload") {
+            (cpu_of("curl-upload-put"), None)
         } else {
-            cpu_of("curl-download-ranges")
+            (None, None)
         };
-        let ratio = curl
-            .filter(|&c| c > 0.0)
-            .map(|c| format!("{:.2}x", row.cpu / c))
-            .unwrap_or_else(|| "-".into());
+        // Rows that hash every byte, beside curl plus md5sum of the same bytes.
+        let hashing = row.case.contains("upload")
+            && !row.case.contains("noverify")
+            && !row.case.contains("api")
+            && (row.case.starts_with("sdk") || row.case.starts_with("blocking"));
+        let with_md5 = hashing.then(|| Some(curl? + cpu_of("md5sum")?)).flatten();
         println!(
-            "{:<30} {:>8.2} {:>9.1} {:>8.2} {:>9.2} {:>9.1} {:>12}",
+            "{:<36} {:>7.2} {:>8.1} {:>7.2} {:>9.2} {:>8.1} {:>8} {:>10} {:>8}",
             row.case,
             row.wall,
             (size >> 20) as f64 / row.wall.max(1e-9),
             row.cpu,
             row.cpu / gib,
             row.rss_mib,
-            ratio
+            ratio(row.cpu, curl),
+            ratio(row.cpu, with_md5),
+            ratio(row.cpu, reqwest),
+        );
+    }
+    let wall_of = |name: &str| rows.iter().find(|r| r.case == name).map(|r| r.wall);
+    if let (Some(blocking), Some(async_)) = (
+        wall_of("blocking-upload-multipart"),
+        wall_of("sdk-upload-multipart"),
+    ) {
+        println!(
+            "blocking multipart upload throughput / async: {:.2}x",
+            async_ / blocking.max(1e-9)
+        );
+    }
+}
+
+fn report_throttled(size: u64, rows: &[Measured]) {
+    let wall_of = |name: &str| rows.iter().find(|r| r.case == name).map(|r| r.wall);
+    println!("\n{} MiB", size >> 20);
+    println!(
+        "{:<36} {:>7} {:>8} {:>8} {:>12}",
+        "case", "wall s", "MiB/s", "RSS MiB", "vs API path"
+    );
+    for row in rows {
+        let api = if row.case.contains("download") {
+            wall_of("sdk-download-api")
+        } else {
+            wall_of("sdk-upload-api")
+        };
+        println!(
+            "{:<36} {:>7.2} {:>8.1} {:>8.1} {:>12}",
+            row.case,
+            row.wall,
+            (size >> 20) as f64 / row.wall.max(1e-9),
+            row.rss_mib,
+            api.map(|a| format!("{:.2}x", a / row.wall.max(1e-9)))
+                .unwrap_or_else(|| "-".into()),
         );
     }
 }
@@ -275,6 +567,30 @@ fn write_source(path: &std::path::Path, size: u64) {
 /// One client run; prints the transfer's seconds as its last line.
 fn child(args: &[String]) {
     let (case, endpoint, size, file) = (&args[0], &args[1], parse_size(&args[2]), &args[3]);
+    if let Some(verify) = match case.as_str() {
+        "blocking-upload-multipart" => Some(true),
+        "blocking-upload-multipart-noverify" => Some(false),
+        _ => None,
+    } {
+        // The blocking facade runs its own runtime: no runtime of ours around it.
+        let client = lakefs_blocking::LakeFsClient::from_builder(
+            LakeFsClient::builder().endpoint(endpoint).access_key(
+                lakefs_fake::FAKE_ACCESS_KEY_ID,
+                lakefs_fake::FAKE_SECRET_ACCESS_KEY,
+            ),
+        )
+        .unwrap();
+        let started = Instant::now();
+        client
+            .upload(REPO, "main", "blocking")
+            .file(file)
+            .concurrency(CONCURRENCY)
+            .verify_checksums(verify)
+            .send()
+            .unwrap();
+        println!("{:.3}", started.elapsed().as_secs_f64());
+        return;
+    }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let client = client(endpoint);
@@ -309,6 +625,7 @@ fn child(args: &[String]) {
                     .await
                     .unwrap();
             }
+            "reqwest-upload-parts" => reqwest_upload_parts(&client, size, file).await,
             "sdk-download-api" => {
                 drain(
                     client
@@ -382,4 +699,57 @@ async fn drain(mut body: ByteStream) {
         n += chunk.len() as u64;
     }
     std::hint::black_box(n);
+}
+
+/// Raw reqwest: the SDK's parts (same size), read from the file and PUT 8 at a time to the
+/// part URLs of a presigned multipart upload, which is then aborted.
+async fn reqwest_upload_parts(client: &LakeFsClient, size: u64, file: &str) {
+    use std::io::{Read, Seek, SeekFrom};
+    let part = part_size_for(size, MIN_PART_SIZE);
+    let created = client
+        .create_presign_multipart_upload(
+            REPO,
+            "main",
+            "reqwest-parts",
+            CreatePresignMultipartUploadOptions::default().parts(size.div_ceil(part) as i64),
+        )
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let urls = created.presigned_urls.clone().unwrap();
+    futures::stream::iter(urls.into_iter().enumerate())
+        .map(|(i, url)| {
+            let http = http.clone();
+            let file = file.to_string();
+            async move {
+                let start = i as u64 * part;
+                let len = part.min(size - start) as usize;
+                let data = tokio::task::spawn_blocking(move || {
+                    let mut f = std::fs::File::open(file).unwrap();
+                    f.seek(SeekFrom::Start(start)).unwrap();
+                    let mut data = vec![0u8; len];
+                    f.read_exact(&mut data).unwrap();
+                    Bytes::from(data)
+                })
+                .await
+                .unwrap();
+                http.put(url)
+                    .body(data)
+                    .send()
+                    .await?
+                    .error_for_status()
+                    .map(|_| ())
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await
+        .unwrap();
+    let abort = AbortPresignMultipartUploadOptions::default().abort_presign_multipart_upload(
+        models::AbortPresignMultipartUpload::new(created.physical_address.clone()),
+    );
+    client
+        .abort_presign_multipart_upload(REPO, "main", &created.upload_id, "reqwest-parts", abort)
+        .await
+        .unwrap();
 }

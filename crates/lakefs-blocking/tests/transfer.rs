@@ -3,6 +3,7 @@
 
 mod support;
 
+use lakefs_blocking::RepositoriesApi;
 use lakefs_blocking::transfer::TransferPath;
 use support::*;
 use wiremock::matchers::{method, path, query_param};
@@ -98,4 +99,42 @@ fn a_reader_goes_by_presigned_put_and_comes_back_into_a_writer() {
         (TransferPath::PresignedGet, 5)
     );
     assert_eq!(sink, b"hello");
+}
+
+/// End to end against the fake: a multipart upload from a `Read` whose second part fails once
+/// is retried part by part and stored whole, with no multipart upload left open.
+#[test]
+fn a_part_failing_once_in_a_blocking_upload_is_retried_against_the_fake() {
+    let fake = lakefs_fake::BlockingFakeLakeFs::start().unwrap();
+    let client = fake.client().unwrap();
+    client
+        .create_repository(
+            &lakefs_blocking::models::RepositoryCreation::new("repo", "s3://bucket/repo"),
+            Default::default(),
+        )
+        .unwrap();
+    let part = lakefs_api::transfer::MIN_PART_SIZE as usize;
+    let object: Vec<u8> = (0..2 * part + 777).map(|i| (i % 251) as u8).collect();
+    fake.fake()
+        .set_faults(lakefs_fake::Faults::new().fail_part_upload(2));
+    let outcome = client
+        .upload("repo", "main", "big")
+        .reader(
+            std::io::Cursor::new(object.clone()),
+            Some(object.len() as u64),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(
+        (outcome.path, outcome.parts),
+        (TransferPath::PresignedMultipart, 3)
+    );
+    assert_eq!(fake.fake().store_requests().puts, 3 + 1);
+    assert!(fake.fake().open_multipart_uploads().is_empty());
+    let mut back = Vec::new();
+    client
+        .download("repo", "main", "big")
+        .to_writer(&mut back)
+        .unwrap();
+    assert!(back == object, "the object read back differs");
 }

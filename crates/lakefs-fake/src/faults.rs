@@ -16,6 +16,7 @@ pub struct Faults {
     pub(crate) conflict_next_links: u32,
     pub(crate) omit_etag: bool,
     pub(crate) cut_body_after: Option<u64>,
+    pub(crate) cut_bodies: Option<u32>,
 }
 
 impl Faults {
@@ -51,6 +52,14 @@ impl Faults {
         self.cut_body_after = Some(bytes);
         self
     }
+
+    /// Only the next `count` download bodies are cut by
+    /// [`cut_body_after`](Self::cut_body_after) (by default every one is): a retry then
+    /// succeeds.
+    pub fn cut_bodies(mut self, count: u32) -> Faults {
+        self.cut_bodies = Some(count);
+        self
+    }
 }
 
 /// The faults in force and their counters.
@@ -77,6 +86,19 @@ impl FaultState {
             return true;
         }
         false
+    }
+
+    /// Where the next download body is cut, if it is (and counts it).
+    pub(crate) fn body_cut(&mut self) -> Option<u64> {
+        let limit = self.faults.cut_body_after?;
+        match &mut self.faults.cut_bodies {
+            None => Some(limit),
+            Some(0) => None,
+            Some(left) => {
+                *left -= 1;
+                Some(limit)
+            }
+        }
     }
 
     /// True when this link must answer 409 (and counts it).

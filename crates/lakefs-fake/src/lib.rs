@@ -100,6 +100,30 @@ impl fmt::Debug for FakeLakeFs {
     }
 }
 
+/// The requests the simulated object store has seen, by method (every one, answered or
+/// refused): tests check that a transfer retried what it should and nothing more.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreRequests {
+    /// PUTs (whole objects and parts).
+    pub puts: u64,
+    /// GETs (whole and ranged).
+    pub gets: u64,
+    /// Everything else (HEAD, POST, DELETE).
+    pub others: u64,
+}
+
+impl StoreRequests {
+    pub(crate) fn count(&mut self, method: &::http::Method) {
+        let counter = match *method {
+            ::http::Method::PUT => &mut self.puts,
+            ::http::Method::GET => &mut self.gets,
+            _ => &mut self.others,
+        };
+        *counter += 1;
+    }
+}
+
 /// How to start a [`FakeLakeFs`]: from [`FakeLakeFs::builder`].
 #[derive(Debug)]
 #[must_use = "a builder does nothing until started"]
@@ -448,6 +472,11 @@ impl FakeLakeFs {
                 parts: upload.parts.keys().copied().collect(),
             })
             .collect()
+    }
+
+    /// The requests the simulated object store has seen so far.
+    pub fn store_requests(&self) -> StoreRequests {
+        self.shared.lock().store_requests
     }
 
     /// A one-time code for `stsLogin` as user `user`, as an OIDC provider's redirect to

@@ -337,6 +337,8 @@ pub(crate) struct State {
     pub(crate) clock_offset: i64,
     /// Faults tests asked for.
     pub(crate) faults: FaultState,
+    /// Requests the simulated object store has seen.
+    pub(crate) store_requests: crate::StoreRequests,
     /// Feeds unique physical addresses.
     object_sequence: u64,
     /// When the fake started: the admin user's creation date.
@@ -351,6 +353,7 @@ impl State {
             config,
             clock_offset: 0,
             faults: FaultState::default(),
+            store_requests: crate::StoreRequests::default(),
             object_sequence: 0,
             started: now,
         }

@@ -152,9 +152,15 @@ async fn answer(
 ) -> hyper::Response<ResponseBody> {
     let reply = match role {
         Role::Api => crate::router::respond(shared, request).await,
-        Role::Storage => crate::store::respond(shared, request).await,
+        Role::Storage => {
+            shared.lock().store_requests.count(request.method());
+            crate::store::respond(shared, request).await
+        }
     };
-    let cut_after = shared.lock().faults.faults.cut_body_after;
+    let cut_after = match reply.body {
+        Body::Blob { .. } => shared.lock().faults.body_cut(),
+        Body::Bytes(_) => None,
+    };
     into_response(reply, cut_after).await
 }
 

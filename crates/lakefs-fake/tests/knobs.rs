@@ -192,6 +192,32 @@ async fn download_bodies_can_be_cut_short() {
     assert_eq!(whole.bytes().await.unwrap(), data);
 }
 
+#[tokio::test]
+async fn only_the_next_bodies_asked_for_are_cut_and_store_requests_are_counted() {
+    let lake = Lake::start(FakeLakeFs::builder()).await;
+    let data = vec![7u8; 100_000];
+    lake.upload("big", data.clone()).await;
+    let stat = lake
+        .ok_json(
+            lake.api(
+                Method::GET,
+                "/repositories/repo/refs/main/objects/stat?path=big&presign=true",
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    let url = stat["physical_address"].as_str().unwrap().to_string();
+    let before = lake.fake.store_requests();
+    lake.fake
+        .set_faults(Faults::new().cut_body_after(1000).cut_bodies(1));
+    let first = lake.http.get(&url).send().await.unwrap();
+    assert!(first.bytes().await.is_err(), "the first body is cut");
+    let second = lake.http.get(&url).send().await.unwrap();
+    assert_eq!(second.bytes().await.unwrap(), data, "the second is whole");
+    let after = lake.fake.store_requests();
+    assert_eq!((after.gets - before.gets, after.puts - before.puts), (2, 0));
+}
+
 /// Limits are checked from below only: a transfer may be slower than its limit on a busy
 /// machine, never faster.
 #[tokio::test]

@@ -116,12 +116,14 @@ pub struct TransferProgress {
 /// the value, send it on a `tokio::sync::watch` channel).
 pub type ProgressCallback = Arc<dyn Fn(TransferProgress) + Send + Sync>;
 
-/// Counts a transfer's bytes and tells the callback.
+/// Counts a transfer's bytes and tells the callback; carries the transfer's receive buffers.
 #[derive(Clone, Default)]
 pub(crate) struct Meter {
     done: Arc<AtomicU64>,
     total: Option<u64>,
     callback: Option<ProgressCallback>,
+    /// Buffers the transfer's data is copied into, reused as their bytes are dropped.
+    pub(crate) pieces: Arc<store::PiecePool>,
 }
 
 impl Meter {
@@ -130,6 +132,7 @@ impl Meter {
             done: Arc::default(),
             total,
             callback,
+            pieces: Arc::default(),
         }
     }
 

@@ -1,7 +1,9 @@
 //! The upload builder: [`LakeFsClient::upload`].
 
 use super::multipart::MultipartUpload;
-use super::store::{PutBody, PutOptions, SignedUrl, check_md5, chunks_len, md5_hex};
+use super::store::{
+    PIECE, PiecePool, PutBody, PutOptions, SignedUrl, check_md5, chunks_len, md5_hex,
+};
 use super::{
     DEFAULT_STREAM_PART_SIZE, DEFAULT_UPLOAD_CONCURRENCY, MAX_PARTS, MAX_SINGLE_PUT, MIN_PART_SIZE,
     Meter, ProgressCallback, StorageCapabilities, Task, TransferMode, TransferPath,
@@ -571,6 +573,7 @@ impl Upload {
         meter: &Meter,
     ) -> Result<(ObjectStats, TransferPath, u32)> {
         let mut parts = PartReader::new(source, size).await?;
+        parts.pieces = meter.pieces.clone();
         // A stream that ends within its first part is one PUT.
         let first = parts.next_part(part_size).await?.unwrap_or_default();
         if size.is_none() && chunks_len(&first) < part_size {
@@ -689,6 +692,8 @@ struct PartReader {
     source: PartSource,
     /// Bytes still expected from a source of known size.
     remaining: Option<u64>,
+    /// Where the pieces read from a file come from.
+    pieces: Arc<PiecePool>,
 }
 
 enum PartSource {
@@ -710,14 +715,13 @@ impl PartReader {
         Ok(PartReader {
             source,
             remaining: size,
+            pieces: Arc::default(),
         })
     }
 
     /// The next part of at most `part_size` bytes, as the chunks it was read in (never
     /// copied into one buffer); `None` at the end.
     async fn next_part(&mut self, part_size: u64) -> Result<Option<Vec<Bytes>>> {
-        /// Files are read in pieces of this size.
-        const FILE_PIECE: usize = 1024 * 1024;
         let want = self.remaining.map_or(part_size, |r| r.min(part_size));
         let want_len = usize::try_from(want).unwrap_or(usize::MAX);
         let part: Vec<Bytes> = match &mut self.source {
@@ -730,20 +734,23 @@ impl PartReader {
                     return Ok(None);
                 };
                 let path_for_error = path.clone();
+                let pool = self.pieces.clone();
                 let (file, read) = tokio::task::spawn_blocking(move || {
                     use std::io::Read;
-                    let mut pieces = Vec::with_capacity(want_len.div_ceil(FILE_PIECE));
+                    let mut pieces = Vec::with_capacity(want_len.div_ceil(PIECE));
                     let mut left = want_len;
                     let read = loop {
                         if left == 0 {
                             break Ok(pieces);
                         }
-                        let mut piece = vec![0u8; left.min(FILE_PIECE)];
+                        let len = left.min(PIECE);
+                        let mut piece = pool.take(len);
+                        piece.resize(len, 0);
                         if let Err(e) = file.read_exact(&mut piece) {
                             break Err(e);
                         }
-                        left -= piece.len();
-                        pieces.push(Bytes::from(piece));
+                        left -= len;
+                        pieces.push(PiecePool::freeze(&pool, piece));
                     };
                     (file, read)
                 })

@@ -39,6 +39,7 @@ usage: lakefs-fake [OPTIONS]
   --conflict-next-links N       the next N links answer 409
   --omit-etag                   the object store answers uploads without ETag
   --cut-body-after BYTES        download bodies stop after BYTES bytes
+  --cut-bodies N                only the next N bodies are cut (default: all)
   -h, --help                    this text";
 
 /// What the command line asks for.
@@ -148,6 +149,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
                     .faults
                     .clone()
                     .cut_body_after(number(&name, &value()?)?)
+            }
+            "--cut-bodies" => {
+                let count = u32::try_from(number(&name, &value()?)?).unwrap_or(u32::MAX);
+                options.faults = options.faults.clone().cut_bodies(count)
             }
             _ => return Err(format!("unexpected argument {arg:?}")),
         }
