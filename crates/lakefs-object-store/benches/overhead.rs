@@ -9,7 +9,8 @@
 //! The client runs on a current-thread runtime on this thread and the fake on threads of its
 //! own, so this thread's CPU time (user + system, `/proc/thread-self/schedstat`) is the client's
 //! alone. Each case runs several times, the two sides interleaved; medians are reported. Run with
-//! `cargo bench -p lakefs-object-store --bench overhead` (`OBJECTS=20000` for a quicker run).
+//! `cargo bench -p lakefs-object-store --bench overhead` (`OBJECTS=20000` for a quicker run,
+//! `CASES=list` for the listing only).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -148,6 +149,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    let cases = std::env::var("CASES").unwrap_or_else(|_| "parquet,list".into());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -174,74 +176,76 @@ fn main() {
             .build()
             .unwrap();
 
-        // Parquet.
-        let file = parquet_file();
-        let size = file.len() as u64;
-        store
-            .put(&Path::from("trips.parquet"), file.into())
-            .await
-            .unwrap();
-        println!("Parquet file: {size} bytes, 2,000,000 rows; {RUNS} runs each, medians");
-        let path = Path::from("trips.parquet");
-        let (direct, adapter_get) = compare(
-            || async {
-                let mut rows = 0;
-                for _ in 0..READS_PER_RUN {
-                    let download = client
-                        .get_object(
-                            REPOSITORY,
-                            "main",
-                            "trips.parquet",
-                            GetObjectOptions::default(),
-                        )
-                        .await
-                        .unwrap();
-                    rows += decode(download.bytes().await.unwrap());
-                }
-                rows
-            },
-            || async {
-                let mut rows = 0;
-                for _ in 0..READS_PER_RUN {
-                    let data = store.get(&path).await.unwrap();
-                    rows += decode(data.bytes().await.unwrap());
-                }
-                rows
-            },
-        )
-        .await;
-        report("read + decode Parquet x10: get", direct, adapter_get);
-        let (direct, adapter_range) = compare(
-            || async {
-                let mut rows = 0;
-                for _ in 0..READS_PER_RUN {
-                    let download = client
-                        .get_object(
-                            REPOSITORY,
-                            "main",
-                            "trips.parquet",
-                            GetObjectOptions::default(),
-                        )
-                        .await
-                        .unwrap();
-                    rows += decode(download.bytes().await.unwrap());
-                }
-                rows
-            },
-            || async {
-                let mut rows = 0;
-                for _ in 0..READS_PER_RUN {
-                    rows += decode(store.get_range(&path, 0..size).await.unwrap());
-                }
-                rows
-            },
-        )
-        .await;
-        report(
-            "read + decode Parquet x10: get_range(0..size)",
-            direct,
-            adapter_range,
-        );
+        // Parquet (`CASES=list` skips it).
+        if cases.contains("parquet") {
+            let file = parquet_file();
+            let size = file.len() as u64;
+            store
+                .put(&Path::from("trips.parquet"), file.into())
+                .await
+                .unwrap();
+            println!("Parquet file: {size} bytes, 2,000,000 rows; {RUNS} runs each, medians");
+            let path = Path::from("trips.parquet");
+            let (direct, adapter_get) = compare(
+                || async {
+                    let mut rows = 0;
+                    for _ in 0..READS_PER_RUN {
+                        let download = client
+                            .get_object(
+                                REPOSITORY,
+                                "main",
+                                "trips.parquet",
+                                GetObjectOptions::default(),
+                            )
+                            .await
+                            .unwrap();
+                        rows += decode(download.bytes().await.unwrap());
+                    }
+                    rows
+                },
+                || async {
+                    let mut rows = 0;
+                    for _ in 0..READS_PER_RUN {
+                        let data = store.get(&path).await.unwrap();
+                        rows += decode(data.bytes().await.unwrap());
+                    }
+                    rows
+                },
+            )
+            .await;
+            report("read + decode Parquet x10: get", direct, adapter_get);
+            let (direct, adapter_range) = compare(
+                || async {
+                    let mut rows = 0;
+                    for _ in 0..READS_PER_RUN {
+                        let download = client
+                            .get_object(
+                                REPOSITORY,
+                                "main",
+                                "trips.parquet",
+                                GetObjectOptions::default(),
+                            )
+                            .await
+                            .unwrap();
+                        rows += decode(download.bytes().await.unwrap());
+                    }
+                    rows
+                },
+                || async {
+                    let mut rows = 0;
+                    for _ in 0..READS_PER_RUN {
+                        rows += decode(store.get_range(&path, 0..size).await.unwrap());
+                    }
+                    rows
+                },
+            )
+            .await;
+            report(
+                "read + decode Parquet x10: get_range(0..size)",
+                direct,
+                adapter_range,
+            );
+        }
 
         // Listing.
         let started = Instant::now();
