@@ -29,7 +29,12 @@ use std::process::Command;
 use std::time::Instant;
 
 const CONCURRENCY: usize = 8;
-const DOWNLOAD_PART: u64 = 8 * 1024 * 1024;
+/// The download ranges' size, unless `LAKEFS_BENCH_RANGE` says otherwise.
+fn download_part() -> u64 {
+    std::env::var("LAKEFS_BENCH_RANGE")
+        .map(|r| parse_size(&r))
+        .unwrap_or(8 * 1024 * 1024)
+}
 const REPO: &str = "bench";
 
 fn main() {
@@ -68,6 +73,8 @@ struct Measured {
     wall: f64,
     cpu: f64,
     rss_mib: f64,
+    /// Minor page faults: fresh memory costs one per 4 KiB written.
+    faults: f64,
 }
 
 /// Runs `program args` under GNU time; the program prints its own transfer time (seconds) as
@@ -76,7 +83,7 @@ fn measure(case: &str, program: &str, args: &[String]) -> Measured {
     let started = Instant::now();
     let output = Command::new("/usr/bin/time")
         .arg("-f")
-        .arg("TIME %U %S %M")
+        .arg("TIME %U %S %M %R")
         .arg(program)
         .args(args)
         .output()
@@ -108,6 +115,7 @@ fn measure(case: &str, program: &str, args: &[String]) -> Measured {
         wall,
         cpu: fields[0] + fields[1],
         rss_mib: fields[2] / 1024.0,
+        faults: fields[3],
     }
 }
 
@@ -188,7 +196,7 @@ fn parent() {
     let me = std::env::current_exe().unwrap().display().to_string();
     println!(
         "transfer benchmark: {CONCURRENCY}-way, download ranges of {} MiB, clients in their own processes, median of {runs} run(s){}",
-        DOWNLOAD_PART >> 20,
+        download_part() >> 20,
         throttle
             .map(|t| format!(", every connection limited to {} MiB/s", t >> 20))
             .unwrap_or_default()
@@ -214,6 +222,7 @@ fn parent() {
                 "sdk-download-api",
                 "sdk-download-ranges",
                 "sdk-download-ranges-noverify",
+                "sdk-download-ranges-file",
                 "reqwest-download-ranges",
             ],
         )
@@ -271,11 +280,24 @@ fn parent() {
                 .unwrap();
         });
         for &case in download_cases.iter().filter(|c| wanted(c)) {
-            rows.push(median(runs, || child(case, &lake.endpoint)));
+            rows.push(median(runs, || {
+                let measured = child(case, &lake.endpoint);
+                let downloaded = format!("{file_text}.downloaded");
+                if let Ok(written) = std::fs::metadata(&downloaded) {
+                    assert_eq!(written.len(), size, "{case} wrote a file of another size");
+                    std::fs::remove_file(&downloaded).unwrap();
+                }
+                measured
+            }));
         }
         if throttle.is_none() && wanted("curl-download-ranges") {
             rows.push(median(runs, || {
-                curl_download_ranges(&runtime, &lake.api, size)
+                curl_download_ranges(&runtime, &lake.api, size, None)
+            }));
+        }
+        if throttle.is_none() && wanted("curl-download-ranges-file") {
+            rows.push(median(runs, || {
+                curl_download_ranges(&runtime, &lake.api, size, Some(&dir))
             }));
         }
         drop(lake);
@@ -302,6 +324,7 @@ fn median(runs: usize, mut run: impl FnMut() -> Measured) -> Measured {
         wall: middle(|m| m.wall),
         cpu: middle(|m| m.cpu),
         rss_mib: middle(|m| m.rss_mib),
+        faults: middle(|m| m.faults),
     }
 }
 
@@ -419,11 +442,13 @@ fn split_into_parts(
     }
 }
 
-/// curl: the same ranges as the SDK, 8 at a time, into `/dev/null`.
+/// curl: the same ranges as the SDK, 8 at a time, into `/dev/null`, or into files in
+/// `files` (a file per range: curl cannot write at an offset of one file).
 fn curl_download_ranges(
     runtime: &tokio::runtime::Runtime,
     api: &LakeFsClient,
     size: u64,
+    files: Option<&std::path::Path>,
 ) -> Measured {
     let url = runtime.block_on(async {
         api.stat_object(
@@ -443,20 +468,38 @@ fn curl_download_ranges(
         "--parallel-max".into(),
         CONCURRENCY.to_string(),
     ];
-    for (i, start) in (0..size).step_by(DOWNLOAD_PART as usize).enumerate() {
+    for (i, start) in (0..size).step_by(download_part() as usize).enumerate() {
         if i > 0 {
             args.push("--next".into());
         }
-        let end = (start + DOWNLOAD_PART).min(size) - 1;
+        let end = (start + download_part()).min(size) - 1;
+        let output = files
+            .map(|dir| dir.join(format!("curl-range-{i}")).display().to_string())
+            .unwrap_or_else(|| "/dev/null".into());
         args.extend([
             "-r".into(),
             format!("{start}-{end}"),
             "-o".into(),
-            "/dev/null".into(),
+            output,
             url.clone(),
         ]);
     }
-    measure("curl-download-ranges", "curl", &args)
+    let case = if files.is_some() {
+        "curl-download-ranges-file"
+    } else {
+        "curl-download-ranges"
+    };
+    let measured = measure(case, "curl", &args);
+    if let Some(dir) = files {
+        let mut written = 0;
+        for i in 0..size.div_ceil(download_part()) {
+            let range = dir.join(format!("curl-range-{i}"));
+            written += std::fs::metadata(&range).unwrap().len();
+            std::fs::remove_file(range).unwrap();
+        }
+        assert_eq!(written, size);
+    }
+    measured
 }
 
 fn report(size: u64, rows: &[Measured]) {
@@ -469,19 +512,22 @@ fn report(size: u64, rows: &[Measured]) {
     };
     println!("\n{} MiB", size >> 20);
     println!(
-        "{:<36} {:>7} {:>8} {:>7} {:>9} {:>8} {:>8} {:>10} {:>8}",
+        "{:<36} {:>7} {:>8} {:>7} {:>9} {:>8} {:>8} {:>8} {:>10} {:>8}",
         "case",
         "wall s",
         "MiB/s",
         "CPU s",
         "CPU s/GiB",
         "RSS MiB",
+        "faults",
         "vs curl",
         "vs c+md5",
         "vs reqw"
     );
     for row in rows {
-        let (curl, reqwest) = if row.case.contains("download") {
+        let (curl, reqwest) = if row.case.contains("download") && row.case.ends_with("-file") {
+            (cpu_of("curl-download-ranges-file"), None)
+        } else if row.case.contains("download") {
             (
                 cpu_of("curl-download-ranges"),
                 cpu_of("reqwest-download-ranges"),
@@ -500,13 +546,14 @@ fn report(size: u64, rows: &[Measured]) {
             && (row.case.starts_with("sdk") || row.case.starts_with("blocking"));
         let with_md5 = hashing.then(|| Some(curl? + cpu_of("md5sum")?)).flatten();
         println!(
-            "{:<36} {:>7.2} {:>8.1} {:>7.2} {:>9.2} {:>8.1} {:>8} {:>10} {:>8}",
+            "{:<36} {:>7.2} {:>8.1} {:>7.2} {:>9.2} {:>8.1} {:>8.0} {:>8} {:>10} {:>8}",
             row.case,
             row.wall,
             (size >> 20) as f64 / row.wall.max(1e-9),
             row.cpu,
             row.cpu / gib,
             row.rss_mib,
+            row.faults,
             ratio(row.cpu, curl),
             ratio(row.cpu, with_md5),
             ratio(row.cpu, reqwest),
@@ -643,7 +690,7 @@ fn child(args: &[String]) {
                     client
                         .download(REPO, "main", "object")
                         .concurrency(CONCURRENCY)
-                        .part_size(DOWNLOAD_PART)
+                        .part_size(download_part())
                         .verify_checksums(case == "sdk-download-ranges")
                         .stream()
                         .await
@@ -651,6 +698,18 @@ fn child(args: &[String]) {
                         .body,
                 )
                 .await
+            }
+            "sdk-download-ranges-file" => {
+                let target = format!("{file}.downloaded");
+                client
+                    .download(REPO, "main", "object")
+                    .concurrency(CONCURRENCY)
+                    .part_size(download_part())
+                    .to_file(&target)
+                    .await
+                    .unwrap();
+                // The parent checks and removes it (outside this process's CPU time, as
+                // for curl's files).
             }
             "reqwest-download-ranges" => {
                 let url = client
@@ -665,8 +724,8 @@ fn child(args: &[String]) {
                     .physical_address;
                 let http = reqwest::Client::new();
                 let ranges: Vec<(u64, u64)> = (0..size)
-                    .step_by(DOWNLOAD_PART as usize)
-                    .map(|s| (s, (s + DOWNLOAD_PART).min(size) - 1))
+                    .step_by(download_part() as usize)
+                    .map(|s| (s, (s + download_part()).min(size) - 1))
                     .collect();
                 let total: u64 = futures::stream::iter(ranges)
                     .map(|(a, b)| {

@@ -1,7 +1,7 @@
 //! The download builder: [`LakeFsClient::download`].
 
 use super::ranged::RangedReader;
-use super::store::{hex, is_md5};
+use super::store::{RangeSink, hex, is_md5};
 use super::{
     DEFAULT_DOWNLOAD_CONCURRENCY, DEFAULT_DOWNLOAD_PART_SIZE, Meter, ProgressCallback, Task,
     TransferMode, TransferPath, TransferProgress,
@@ -325,9 +325,8 @@ impl Download {
                 let reader = reader.clone();
                 let target = target.to_path_buf();
                 Task::spawn(async move {
-                    let offset = range.start - base;
-                    let data = reader.read_range_chunks(range).await?;
-                    write_at(target, offset, data).await
+                    let sink = FileRange::new(target, range.start - base);
+                    reader.read_range_into(range, sink).await.map(|_| ())
                 })
             })
             .buffer_unordered(self.concurrency)
@@ -340,24 +339,91 @@ impl Download {
     }
 }
 
-/// Writes `data` at `offset` through a handle of its own (ranges are written concurrently).
-async fn write_at(target: std::path::PathBuf, offset: u64, data: Vec<Bytes>) -> Result<()> {
-    tokio::task::spawn_blocking(move || {
-        use std::io::{Seek, SeekFrom, Write};
-        let mut file = std::fs::OpenOptions::new().write(true).open(&target)?;
-        file.seek(SeekFrom::Start(offset))?;
-        let mut writer = std::io::BufWriter::with_capacity(256 * 1024, file);
-        for chunk in &data {
-            writer.write_all(chunk)?;
+/// The network's chunks of a range are written in batches of about this size: one
+/// `writev` each, and few enough held that the client's read buffers are soon reused.
+const WRITE_BATCH: usize = 256 * 1024;
+
+/// Writes one range of a download at its offset in the file as it arrives, through a handle
+/// of its own (ranges are written concurrently), without copying the bytes in memory.
+struct FileRange {
+    target: std::path::PathBuf,
+    offset: u64,
+    file: Option<std::fs::File>,
+    batch: Vec<Bytes>,
+    batched: usize,
+    /// Bytes of the current attempt already in the file.
+    written: u64,
+}
+
+impl FileRange {
+    fn new(target: std::path::PathBuf, offset: u64) -> Self {
+        FileRange {
+            target,
+            offset,
+            file: None,
+            batch: Vec::new(),
+            batched: 0,
+            written: 0,
         }
-        writer.flush()
-    })
-    .await
-    .map_err(|e| Error::Blocking(format!("writing a range failed: {e}")))?
-    .map_err(|source| Error::LocalIo {
-        context: "cannot write the downloaded range".into(),
-        source,
-    })
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let at = self.offset + self.written;
+        self.written += self.batched as u64;
+        self.batched = 0;
+        let (file, target) = (self.file.take(), self.target.clone());
+        let file = tokio::task::spawn_blocking(move || {
+            use std::io::{IoSlice, Seek, SeekFrom, Write};
+            let mut file = match file {
+                Some(file) => file,
+                None => std::fs::OpenOptions::new().write(true).open(&target)?,
+            };
+            file.seek(SeekFrom::Start(at))?;
+            let mut slices: Vec<IoSlice<'_>> = batch.iter().map(|c| IoSlice::new(c)).collect();
+            let mut rest = &mut slices[..];
+            while !rest.is_empty() {
+                let n = file.write_vectored(rest)?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::WriteZero.into());
+                }
+                IoSlice::advance_slices(&mut rest, n);
+            }
+            Ok(file)
+        })
+        .await
+        .map_err(|e| Error::Blocking(format!("writing a range failed: {e}")))?
+        .map_err(|source| Error::LocalIo {
+            context: "cannot write the downloaded range".into(),
+            source,
+        })?;
+        self.file = Some(file);
+        Ok(())
+    }
+}
+
+impl RangeSink for FileRange {
+    fn restart(&mut self) {
+        self.batch.clear();
+        self.batched = 0;
+        self.written = 0;
+    }
+
+    async fn accept(&mut self, chunk: Bytes) -> Result<()> {
+        self.batched += chunk.len();
+        self.batch.push(chunk);
+        if self.batched >= WRITE_BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self) -> Result<()> {
+        self.flush().await
+    }
 }
 
 fn write_error(path: &Path, source: std::io::Error) -> Error {

@@ -2,7 +2,7 @@
 
 use super::Meter;
 use super::store::STORE_GET;
-use super::store::{SignedUrl, is_md5};
+use super::store::{PieceCollector, RangeSink, SignedUrl, is_md5};
 use crate::body::{ByteStream, header_text, unquote};
 use crate::call::redact_presigned;
 use crate::error::{Error, Result};
@@ -101,6 +101,17 @@ impl RangedReader {
 
     /// Reads `range` as the chunks it arrived in, without copying them into one buffer.
     pub async fn read_range_chunks(&self, range: std::ops::Range<u64>) -> Result<Vec<Bytes>> {
+        let length = range.end.saturating_sub(range.start);
+        let collector = PieceCollector::new(self.meter.pieces.clone(), length);
+        Ok(self.read_range_into(range, collector).await?.into_pieces())
+    }
+
+    /// Reads `range` into `sink` as its bytes arrive (a retry starts the sink again).
+    pub(crate) async fn read_range_into<S: RangeSink>(
+        &self,
+        range: std::ops::Range<u64>,
+        sink: S,
+    ) -> Result<S> {
         if range.start > range.end || range.end > self.size {
             return Err(Error::InvalidArgument(format!(
                 "range {}..{} is outside the object of {} bytes",
@@ -108,18 +119,21 @@ impl RangedReader {
             )));
         }
         if range.is_empty() {
-            return Ok(Vec::new());
+            return Ok(sink);
         }
         let checksum = self.stats.checksum.clone();
+        // Attempts run one after the other; the lock only lends the sink to each.
+        let sink = tokio::sync::Mutex::new(sink);
         self.client
             .with_store_retries(|refresh| {
                 let range = range.clone();
-                let checksum = &checksum;
+                let (checksum, sink) = (&checksum, &sink);
                 async move {
                     let url = self.current_url(refresh).await?;
-                    let (chunks, etag) = self
+                    let mut sink = sink.lock().await;
+                    let etag = self
                         .client
-                        .store_get_range(&url, range, self.size, &self.meter)
+                        .store_get_range_into(&url, range, self.size, &self.meter, &mut *sink)
                         .await?;
                     if let Some(etag) = etag
                         && is_md5(&etag)
@@ -131,10 +145,11 @@ impl RangedReader {
                             self.path
                         )));
                     }
-                    Ok(chunks)
+                    Ok(())
                 }
             })
-            .await
+            .await?;
+        Ok(sink.into_inner())
     }
 
     /// The object's content from byte `offset` to its end as ONE streaming GET (a reader

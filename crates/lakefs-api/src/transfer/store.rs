@@ -216,6 +216,91 @@ impl Drop for Pooled {
     }
 }
 
+/// Where the bytes of a ranged GET go as they arrive. Each attempt begins with `restart`
+/// (a retried range arrives again from its first byte) and, when all its bytes came,
+/// ends with `finish`.
+pub(crate) trait RangeSink: Send {
+    /// Forgets what an earlier attempt delivered.
+    fn restart(&mut self);
+    /// Takes the next chunk of the range.
+    fn accept(&mut self, chunk: Bytes) -> impl Future<Output = Result<()>> + Send;
+    /// The range is complete.
+    fn finish(&mut self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Holds a range in memory: the network's chunks are copied into pieces of at most 1 MiB
+/// taken from the transfer's pool, because a network chunk can pin a much larger read
+/// buffer while the range waits for its turn.
+pub(crate) struct PieceCollector {
+    pool: Arc<PiecePool>,
+    length: u64,
+    pieces: Vec<Bytes>,
+    piece: Vec<u8>,
+    piece_len: usize,
+    /// Bytes taken so far, in `pieces` and `piece`.
+    held: u64,
+}
+
+impl PieceCollector {
+    pub(crate) fn new(pool: Arc<PiecePool>, length: u64) -> Self {
+        PieceCollector {
+            pool,
+            length,
+            pieces: Vec::new(),
+            piece: Vec::new(),
+            piece_len: 0,
+            held: 0,
+        }
+    }
+
+    /// The range's bytes, in pieces.
+    pub(crate) fn into_pieces(self) -> Vec<Bytes> {
+        self.pieces
+    }
+
+    fn take(&mut self, chunk: &[u8]) {
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            if self.piece.len() == self.piece_len {
+                let left = self.length.saturating_sub(self.held);
+                self.piece_len = usize::try_from(left.min(PIECE as u64)).unwrap_or(PIECE);
+                self.piece = self.pool.take(self.piece_len);
+            }
+            let take = rest.len().min(self.piece_len - self.piece.len());
+            self.piece.extend_from_slice(&rest[..take]);
+            self.held += take as u64;
+            rest = &rest[take..];
+            if self.piece.len() == self.piece_len {
+                let full = std::mem::take(&mut self.piece);
+                self.pieces.push(PiecePool::freeze(&self.pool, full));
+                self.piece_len = 0;
+            }
+        }
+    }
+}
+
+impl RangeSink for PieceCollector {
+    fn restart(&mut self) {
+        if self.pieces.capacity() == 0 {
+            let count = self.length.div_ceil(PIECE as u64);
+            self.pieces = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        }
+        self.pieces.clear();
+        self.piece.clear();
+        self.piece_len = 0;
+        self.held = 0;
+    }
+
+    fn accept(&mut self, chunk: Bytes) -> impl Future<Output = Result<()>> + Send {
+        self.take(&chunk);
+        std::future::ready(Ok(()))
+    }
+
+    fn finish(&mut self) -> impl Future<Output = Result<()>> + Send {
+        std::future::ready(Ok(()))
+    }
+}
+
 /// The checksum a store answered a PUT with: `Content-MD5` (base64) as hex when present, else
 /// the `ETag` without quotes (lakectl's `extractEtagFromResponseHeader`).
 pub(crate) fn response_checksum(headers: &reqwest::header::HeaderMap) -> Option<String> {
@@ -378,14 +463,15 @@ impl LakeFsClient {
 
     /// A GET of `range` (inclusive start, exclusive end) of an object of `size` bytes: the
     /// answer must be 206 with exactly that many bytes (200 only for a whole object). The
-    /// bytes come as the chunks they arrived in (no copy into one buffer).
-    pub(crate) async fn store_get_range(
+    /// bytes go to `sink` as they arrive; answers the store's ETag (unquoted).
+    pub(crate) async fn store_get_range_into(
         &self,
         url: &reqwest::Url,
         range: std::ops::Range<u64>,
         size: u64,
         meter: &Meter,
-    ) -> Result<(Vec<Bytes>, Option<String>)> {
+        sink: &mut impl RangeSink,
+    ) -> Result<Option<String>> {
         let length = range.end - range.start;
         let request = self.inner.http.get(url.clone()).header(
             reqwest::header::RANGE,
@@ -410,13 +496,8 @@ impl LakeFsClient {
                 "GET {shown}: the store announced {announced:?} bytes for a range of {length}"
             )));
         }
-        // The network's chunks are copied into pieces of at most 1 MiB (a network chunk can
-        // pin a much larger read buffer), taken from the transfer's pool.
+        sink.restart();
         let mut body = answer.body;
-        let mut pieces =
-            Vec::with_capacity(usize::try_from(length.div_ceil(PIECE as u64)).unwrap_or(0));
-        let mut piece: Vec<u8> = Vec::new();
-        let mut piece_len = 0usize;
         let mut received = 0u64;
         let outcome = async {
             while let Some(chunk) = body.try_next().await? {
@@ -427,32 +508,18 @@ impl LakeFsClient {
                     )));
                 }
                 meter.add(chunk.len() as u64);
-                let mut rest = &chunk[..];
-                while !rest.is_empty() {
-                    if piece.len() == piece_len {
-                        let left = length - (received - rest.len() as u64);
-                        piece_len = usize::try_from(left.min(PIECE as u64)).unwrap_or(PIECE);
-                        piece = meter.pieces.take(piece_len);
-                    }
-                    let take = rest.len().min(piece_len - piece.len());
-                    piece.extend_from_slice(&rest[..take]);
-                    rest = &rest[take..];
-                    if piece.len() == piece_len {
-                        pieces.push(PiecePool::freeze(&meter.pieces, std::mem::take(&mut piece)));
-                        piece_len = 0;
-                    }
-                }
+                sink.accept(chunk).await?;
             }
             if received != length {
                 return Err(Error::Integrity(format!(
                     "GET {shown}: the body ended after {received} of {length} bytes"
                 )));
             }
-            Ok(())
+            sink.finish().await
         }
         .await;
         match outcome {
-            Ok(()) => Ok((pieces, etag)),
+            Ok(()) => Ok(etag),
             Err(e) => {
                 meter.sub(received.min(length));
                 Err(e)
