@@ -81,30 +81,33 @@ pub(crate) enum Listed<T> {
 /// Groups items (sorted by key, all starting with `prefix`) into common prefixes: an item
 /// whose key has `delimiter` after `prefix` becomes the prefix up to and including it. Items
 /// sharing a prefix are contiguous in key order, so one pass suffices and order is kept.
-pub(crate) fn group_by_delimiter<T>(
-    items: impl IntoIterator<Item = (String, T)>,
-    prefix: &str,
-    delimiter: &str,
-) -> Vec<(String, Listed<T>)> {
-    let mut grouped: Vec<(String, Listed<T>)> = Vec::new();
-    for (key, item) in items {
+pub(crate) fn group_by_delimiter<'a, T: 'a>(
+    items: impl IntoIterator<Item = (String, T)> + 'a,
+    prefix: &'a str,
+    delimiter: &'a str,
+) -> impl Iterator<Item = (String, Listed<T>)> + 'a {
+    // Lazy, so that a page takes only the items it needs: keys sharing a common prefix are
+    // consecutive (sorted), so comparing with the last prefix given is enough.
+    let mut last_prefix: Option<String> = None;
+    items.into_iter().filter_map(move |(key, item)| {
         let common = (!delimiter.is_empty())
             .then(|| key.get(prefix.len()..))
             .flatten()
             .and_then(|rest| rest.find(delimiter))
-            .map(|at| key[..prefix.len() + at + delimiter.len()].to_string());
+            .map(|at| &key[..prefix.len() + at + delimiter.len()]);
         match common {
+            Some(common) if last_prefix.as_deref() == Some(common) => None,
             Some(common) => {
-                let seen =
-                    matches!(grouped.last(), Some((last, Listed::Prefix)) if *last == common);
-                if !seen {
-                    grouped.push((common, Listed::Prefix));
-                }
+                let common = common.to_string();
+                last_prefix = Some(common.clone());
+                Some((common, Listed::Prefix))
             }
-            None => grouped.push((key, Listed::Item(item))),
+            None => {
+                last_prefix = None;
+                Some((key, Listed::Item(item)))
+            }
         }
-    }
-    grouped
+    })
 }
 
 #[cfg(test)]
@@ -131,7 +134,6 @@ mod tests {
     fn groups_common_prefixes() {
         let items = ["p/a", "p/b/1", "p/b/2", "p/c", "p/d/x"].map(|k| (k.to_string(), ()));
         let keys: Vec<String> = group_by_delimiter(items, "p/", "/")
-            .into_iter()
             .map(|(key, _)| key)
             .collect();
         assert_eq!(keys, ["p/a", "p/b/", "p/c", "p/d/"]);

@@ -615,6 +615,26 @@ async fn list_objects_with_delimiter_and_pagination() {
         .await;
     assert_eq!(ids(&rest, "path"), ["dir/x", "dir/y"]);
     assert_eq!(rest["pagination"]["has_more"], true);
+    // Pages of common prefixes: the next page starts after the prefix and everything under it.
+    let grouped = api
+        .json("/repositories/repo/refs/main/objects/ls?delimiter=%2F&amount=2")
+        .await;
+    assert_eq!(ids(&grouped, "path"), ["a.txt", "dir/"]);
+    assert_eq!(grouped["pagination"]["next_offset"], "dir/");
+    let after_group = api
+        .json("/repositories/repo/refs/main/objects/ls?delimiter=%2F&amount=2&after=dir%2F")
+        .await;
+    assert_eq!(ids(&after_group, "path"), ["e.txt"]);
+    assert_eq!(after_group["pagination"]["has_more"], false);
+    // `after` before the prefix lists the whole prefix; after all of it, nothing.
+    let before = api
+        .json("/repositories/repo/refs/main/objects/ls?prefix=dir%2F&after=b")
+        .await;
+    assert_eq!(ids(&before, "path"), ["dir/sub/z", "dir/x", "dir/y"]);
+    let beyond = api
+        .json("/repositories/repo/refs/main/objects/ls?prefix=dir%2F&after=dir%2Fz")
+        .await;
+    assert!(ids(&beyond, "path").is_empty());
     let no_metadata = api
         .json("/repositories/repo/refs/main/objects/ls?user_metadata=false")
         .await;

@@ -31,7 +31,14 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const REPOSITORY: &str = "bench";
-const RUNS: usize = 7;
+/// Runs of each side, unless `RUNS` says otherwise.
+fn runs() -> usize {
+    std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7)
+        .max(1)
+}
 /// Reads of the Parquet file per measured run, so that a run takes long enough to time.
 const READS_PER_RUN: usize = 10;
 
@@ -84,7 +91,7 @@ where
     assert_eq!(adapter().await, expected);
     let (mut direct_cpu, mut direct_wall) = (Vec::new(), Vec::new());
     let (mut adapter_cpu, mut adapter_wall) = (Vec::new(), Vec::new());
-    for _ in 0..RUNS {
+    for _ in 0..runs() {
         run_once(direct(), expected, &mut direct_cpu, &mut direct_wall).await;
         run_once(adapter(), expected, &mut adapter_cpu, &mut adapter_wall).await;
     }
@@ -184,7 +191,10 @@ fn main() {
                 .put(&Path::from("trips.parquet"), file.into())
                 .await
                 .unwrap();
-            println!("Parquet file: {size} bytes, 2,000,000 rows; {RUNS} runs each, medians");
+            println!(
+                "Parquet file: {size} bytes, 2,000,000 rows; {} runs each, medians",
+                runs()
+            );
             let path = Path::from("trips.parquet");
             // The same reads through lakefs-api, the baseline of both adapter cases.
             let read_directly = || async {

@@ -11,6 +11,8 @@ use crate::clock;
 use crate::http::{ApiError, HandlerResult, Reply, Request, header, json_body};
 use crate::model::{Entry, Metadata, Repo, State};
 use crate::multipart::{self, Step};
+use std::ops::Bound;
+
 use crate::paging::{Listed, group_by_delimiter, paginate};
 
 /// The content type stored when the upload names none.
@@ -369,27 +371,31 @@ pub(super) fn list_objects(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
     let repo = ctx.repo(state)?;
     let view = repo.view(&repo.resolve(ctx.param("ref"))?)?;
     let prefix = ctx.query.text("prefix");
+    let after = ctx.query.text("after");
+    // A page starts where the last one ended, not at the prefix: paging through a listing
+    // costs its length, not its length squared. `paginate` still skips keys <= `after`
+    // (a common prefix can sort before the keys it stands for).
+    let start = if after > prefix {
+        Bound::Excluded(after.to_string())
+    } else {
+        Bound::Included(prefix.to_string())
+    };
     let matching = view
-        .range(prefix.to_string()..)
+        .range::<String, _>((start, Bound::Unbounded))
         .take_while(|(path, _)| path.starts_with(prefix))
         .map(|(path, entry)| (path.clone(), entry));
     let listed = group_by_delimiter(matching, prefix, ctx.query.text("delimiter"));
-    let page = paginate(
-        listed,
-        ctx.query.text("after"),
-        amount,
-        |path, item| match item {
-            Listed::Item(entry) => entry.stats_json(&path, with_metadata),
-            // lakeFS fills the required fields of a common prefix with zero values.
-            Listed::Prefix => json!({
-                "path": path,
-                "path_type": "common_prefix",
-                "physical_address": "",
-                "checksum": "",
-                "mtime": 0,
-            }),
-        },
-    );
+    let page = paginate(listed, after, amount, |path, item| match item {
+        Listed::Item(entry) => entry.stats_json(&path, with_metadata),
+        // lakeFS fills the required fields of a common prefix with zero values.
+        Listed::Prefix => json!({
+            "path": path,
+            "path_type": "common_prefix",
+            "physical_address": "",
+            "checksum": "",
+            "mtime": 0,
+        }),
+    });
     Ok(Reply::json(200, &page.into_json()))
 }
 
