@@ -8,11 +8,16 @@
 //! LAKEFS_BENCH_SIZES=64M,1G cargo bench -p lakefs-api --bench transfer
 //! LAKEFS_BENCH_THROTTLE=50M LAKEFS_BENCH_SIZES=256M cargo bench -p lakefs-api --bench transfer
 //! LAKEFS_BENCH_RUNS=3 ...                                          # medians of 3 runs
+//! LAKEFS_BENCH_CASES=sdk-download-ranges,curl-download-ranges ...   # some cases only
+//! LAKEFS_BENCH_RANGE=2M ...                                        # download range size
 //! ```
 //!
 //! Unthrottled, on loopback, the measure is CPU: the client's CPU seconds per GiB beside
 //! curl's for the same transfer (uploads: the same parts, 8 at a time, to presigned part URLs;
-//! downloads: the same ranges, 8 at a time, into `/dev/null`). With integrity checks on, every
+//! downloads: the same ranges, 8 at a time, into `/dev/null`, and into files: the SDK's one
+//! file written at the ranges' offsets, curl's a file per range, both in
+//! `LAKEFS_BENCH_SINK_DIR` (default: the temporary directory; `/dev/shm` leaves the disk's
+//! writeback out), after a `sync`). With integrity checks on, every
 //! byte is hashed (MD5): those rows are also compared with curl plus `md5sum` of the file.
 //! `LAKEFS_BENCH_THROTTLE=50M` limits every connection of the fake (API and store, both
 //! directions) to 50 MiB/s and compares the parallel presigned paths with the API path.
@@ -29,6 +34,23 @@ use std::process::Command;
 use std::time::Instant;
 
 const CONCURRENCY: usize = 8;
+/// Where downloads to files write.
+fn sink_dir() -> std::path::PathBuf {
+    std::env::var_os("LAKEFS_BENCH_SINK_DIR")
+        .map(Into::into)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// The file the SDK's download to a file writes.
+fn sdk_download_target() -> std::path::PathBuf {
+    sink_dir().join(format!("lakefs-bench-downloaded-{}", std::process::id()))
+}
+
+/// Writes dirty pages out, so that a file sink does not pay for the last run's writeback.
+fn sync() {
+    assert!(Command::new("sync").status().unwrap().success());
+}
+
 /// The download ranges' size, unless `LAKEFS_BENCH_RANGE` says otherwise.
 fn download_part() -> u64 {
     std::env::var("LAKEFS_BENCH_RANGE")
@@ -281,11 +303,16 @@ fn parent() {
         });
         for &case in download_cases.iter().filter(|c| wanted(c)) {
             rows.push(median(runs, || {
+                sync();
                 let measured = child(case, &lake.endpoint);
-                let downloaded = format!("{file_text}.downloaded");
-                if let Ok(written) = std::fs::metadata(&downloaded) {
-                    assert_eq!(written.len(), size, "{case} wrote a file of another size");
-                    std::fs::remove_file(&downloaded).unwrap();
+                // The child names its file after its own process id: find it by prefix.
+                for entry in std::fs::read_dir(sink_dir()).unwrap().flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name.starts_with("lakefs-bench-downloaded-") {
+                        let written = entry.metadata().unwrap().len();
+                        assert_eq!(written, size, "{case} wrote a file of another size");
+                        std::fs::remove_file(entry.path()).unwrap();
+                    }
                 }
                 measured
             }));
@@ -297,7 +324,8 @@ fn parent() {
         }
         if throttle.is_none() && wanted("curl-download-ranges-file") {
             rows.push(median(runs, || {
-                curl_download_ranges(&runtime, &lake.api, size, Some(&dir))
+                sync();
+                curl_download_ranges(&runtime, &lake.api, size, Some(&sink_dir()))
             }));
         }
         drop(lake);
@@ -474,7 +502,11 @@ fn curl_download_ranges(
         }
         let end = (start + download_part()).min(size) - 1;
         let output = files
-            .map(|dir| dir.join(format!("curl-range-{i}")).display().to_string())
+            .map(|dir| {
+                dir.join(format!("lakefs-bench-curl-range-{i}"))
+                    .display()
+                    .to_string()
+            })
             .unwrap_or_else(|| "/dev/null".into());
         args.extend([
             "-r".into(),
@@ -493,7 +525,7 @@ fn curl_download_ranges(
     if let Some(dir) = files {
         let mut written = 0;
         for i in 0..size.div_ceil(download_part()) {
-            let range = dir.join(format!("curl-range-{i}"));
+            let range = dir.join(format!("lakefs-bench-curl-range-{i}"));
             written += std::fs::metadata(&range).unwrap().len();
             std::fs::remove_file(range).unwrap();
         }
@@ -700,7 +732,7 @@ fn child(args: &[String]) {
                 .await
             }
             "sdk-download-ranges-file" => {
-                let target = format!("{file}.downloaded");
+                let target = sdk_download_target();
                 client
                     .download(REPO, "main", "object")
                     .concurrency(CONCURRENCY)
