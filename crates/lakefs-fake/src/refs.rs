@@ -1,9 +1,10 @@
 //! Ref resolution: branch names, tags, commit ids and prefixes, with `~N`, `^N` and `@`.
 
 use std::borrow::Cow;
+use std::ops::Bound;
 
 use super::http::ApiError;
-use super::model::{Commit, Entry, Repo, Tree};
+use super::model::{Commit, Entry, Repo, Staging, Tree};
 
 /// The shortest commit-id prefix accepted as a ref.
 const MIN_COMMIT_PREFIX: usize = 6;
@@ -80,6 +81,49 @@ impl Repo {
     fn staged(&self, resolved: &Resolved, path: &str) -> Option<Option<&Entry>> {
         let branch = self.branches.get(resolved.branch.as_deref()?)?;
         branch.staging.get(path).map(Option::as_ref)
+    }
+
+    /// The objects seen through a resolved ref from `start` on, in key order: the commit's
+    /// tree and a branch's staging merged as they are read, so that a page of a listing costs
+    /// its length (`view` copies the whole tree when the branch has staged changes).
+    pub(crate) fn view_from<'a>(
+        &'a self,
+        resolved: &Resolved,
+        start: Bound<&str>,
+    ) -> Result<impl Iterator<Item = (&'a String, &'a Entry)> + 'a, ApiError> {
+        static NOTHING_STAGED: Staging = Staging::new();
+        let tree: &Tree = self.commit(&resolved.commit_id)?.tree.as_ref();
+        let staging = resolved
+            .branch
+            .as_deref()
+            .and_then(|name| self.branches.get(name))
+            .map_or(&NOTHING_STAGED, |branch| &branch.staging);
+        let mut committed = tree.range::<str, _>((start, Bound::Unbounded)).peekable();
+        let mut staged = staging
+            .range::<str, _>((start, Bound::Unbounded))
+            .peekable();
+        Ok(std::iter::from_fn(move || {
+            loop {
+                let order = match (committed.peek(), staged.peek()) {
+                    (None, None) => return None,
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (Some((c, _)), Some((s, _))) => c.cmp(s),
+                };
+                if order.is_eq() {
+                    // The staged change hides the committed object.
+                    committed.next();
+                }
+                if order.is_lt() {
+                    return committed.next();
+                }
+                match staged.next()? {
+                    (path, Some(entry)) => return Some((path, entry)),
+                    // A staged delete: nothing to show.
+                    (_, None) => continue,
+                }
+            }
+        }))
     }
 
     /// The whole tree seen through a resolved ref: the commit's, with a branch's staging

@@ -641,6 +641,64 @@ async fn list_objects_with_delimiter_and_pagination() {
     assert!(no_metadata["results"][0].get("metadata").is_none());
 }
 
+/// A branch's listing merges its commit and its staged changes (new, replaced and deleted
+/// objects) page by page, one object per page here, as a whole listing does.
+#[tokio::test]
+async fn list_objects_pages_through_staged_changes() {
+    let api = Api::start().await;
+    api.create_repo("repo").await;
+    for path in ["b", "d", "f", "h"] {
+        api.upload("repo", "main", path, "committed").await;
+    }
+    api.commit("repo", "main", "base").await;
+    for path in ["a", "d", "g", "i"] {
+        api.upload("repo", "main", path, "staged").await;
+    }
+    for path in ["b", "h"] {
+        let gone = api
+            .call(
+                Method::DELETE,
+                &format!("/repositories/repo/branches/main/objects?path={path}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    }
+    let whole = api.json("/repositories/repo/refs/main/objects/ls").await;
+    let expected = ["a", "d", "f", "g", "i"];
+    assert_eq!(ids(&whole, "path"), expected);
+    let sizes: Vec<i64> = whole["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["size_bytes"].as_i64().unwrap())
+        .collect();
+    // "staged" is 6 bytes, "committed" 9: d shows its staged version.
+    assert_eq!(sizes, [6, 6, 9, 6, 6]);
+    let mut paged = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = api
+            .json(&format!(
+                "/repositories/repo/refs/main/objects/ls?amount=1&after={after}"
+            ))
+            .await;
+        paged.extend(ids(&page, "path"));
+        if page["pagination"]["has_more"] != true {
+            break;
+        }
+        after = page["pagination"]["next_offset"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    }
+    assert_eq!(paged, expected);
+    // The commit itself still lists what was committed.
+    let head = api.json("/repositories/repo/refs/main@/objects/ls").await;
+    assert_eq!(ids(&head, "path"), ["b", "d", "f", "h"]);
+}
+
 #[tokio::test]
 async fn commits_need_changes_unless_allowed_empty() {
     let api = Api::start().await;

@@ -369,19 +369,19 @@ pub(super) fn list_objects(ctx: &Ctx<'_>, state: &mut State) -> HandlerResult {
     let with_metadata = ctx.query.flag("user_metadata", true)?;
     let amount = ctx.query.amount()?;
     let repo = ctx.repo(state)?;
-    let view = repo.view(&repo.resolve(ctx.param("ref"))?)?;
+    let resolved = repo.resolve(ctx.param("ref"))?;
     let prefix = ctx.query.text("prefix");
     let after = ctx.query.text("after");
     // A page starts where the last one ended, not at the prefix: paging through a listing
     // costs its length, not its length squared. `paginate` still skips keys <= `after`
     // (a common prefix can sort before the keys it stands for).
     let start = if after > prefix {
-        Bound::Excluded(after.to_string())
+        Bound::Excluded(after)
     } else {
-        Bound::Included(prefix.to_string())
+        Bound::Included(prefix)
     };
-    let matching = view
-        .range::<String, _>((start, Bound::Unbounded))
+    let matching = repo
+        .view_from(&resolved, start)?
         .take_while(|(path, _)| path.starts_with(prefix))
         .map(|(path, entry)| (path.clone(), entry));
     let listed = group_by_delimiter(matching, prefix, ctx.query.text("delimiter"));
