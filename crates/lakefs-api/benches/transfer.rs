@@ -41,9 +41,16 @@ fn sink_dir() -> std::path::PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
-/// The file the SDK's download to a file writes.
-fn sdk_download_target() -> std::path::PathBuf {
-    sink_dir().join(format!("lakefs-bench-downloaded-{}", std::process::id()))
+/// The file the SDK's download to a file writes, named after the bench's own directory (that
+/// of `source`), so that the parent and its child agree on it.
+fn sdk_download_target(source: &str) -> std::path::PathBuf {
+    let bench_dir = std::path::Path::new(source)
+        .parent()
+        .and_then(|d| d.file_name())
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    sink_dir().join(format!("{bench_dir}-downloaded"))
 }
 
 /// Writes dirty pages out, so that a file sink does not pay for the last run's writeback.
@@ -51,11 +58,14 @@ fn sync() {
     assert!(Command::new("sync").status().unwrap().success());
 }
 
-/// The download ranges' size, unless `LAKEFS_BENCH_RANGE` says otherwise.
+/// The download ranges' size, unless `LAKEFS_BENCH_RANGE` says otherwise (read once).
 fn download_part() -> u64 {
-    std::env::var("LAKEFS_BENCH_RANGE")
-        .map(|r| parse_size(&r))
-        .unwrap_or(8 * 1024 * 1024)
+    static PART: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *PART.get_or_init(|| {
+        std::env::var("LAKEFS_BENCH_RANGE")
+            .map(|r| parse_size(&r))
+            .unwrap_or(8 * 1024 * 1024)
+    })
 }
 const REPO: &str = "bench";
 
@@ -302,18 +312,17 @@ fn parent() {
                 .unwrap();
         });
         for &case in download_cases.iter().filter(|c| wanted(c)) {
+            let to_file = case.ends_with("-file");
             rows.push(median(runs, || {
+                if !to_file {
+                    return child(case, &lake.endpoint);
+                }
                 sync();
                 let measured = child(case, &lake.endpoint);
-                // The child names its file after its own process id: find it by prefix.
-                for entry in std::fs::read_dir(sink_dir()).unwrap().flatten() {
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    if name.starts_with("lakefs-bench-downloaded-") {
-                        let written = entry.metadata().unwrap().len();
-                        assert_eq!(written, size, "{case} wrote a file of another size");
-                        std::fs::remove_file(entry.path()).unwrap();
-                    }
-                }
+                let target = sdk_download_target(&file_text);
+                let written = std::fs::metadata(&target).unwrap().len();
+                assert_eq!(written, size, "{case} wrote a file of another size");
+                std::fs::remove_file(target).unwrap();
                 measured
             }));
         }
@@ -732,7 +741,7 @@ fn child(args: &[String]) {
                 .await
             }
             "sdk-download-ranges-file" => {
-                let target = sdk_download_target();
+                let target = sdk_download_target(file);
                 client
                     .download(REPO, "main", "object")
                     .concurrency(CONCURRENCY)

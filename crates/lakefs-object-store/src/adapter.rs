@@ -53,9 +53,14 @@ impl From<Failure> for object_store::Error {
     }
 }
 
-/// A lakeFS checksum as an ETag: quoted, as `object_store` compares them.
+/// A lakeFS checksum as an ETag: quoted, as `object_store` compares them (one allocation:
+/// listings build one per object).
 fn etag(checksum: &str) -> String {
-    format!("\"{checksum}\"")
+    let mut etag = String::with_capacity(checksum.len() + 2);
+    etag.push('"');
+    etag.push_str(checksum);
+    etag.push('"');
+    etag
 }
 
 /// A caller's ETag as the lakeFS checksum.
@@ -91,15 +96,11 @@ fn listed_meta(
     version: Option<String>,
     stats: ObjectStats,
 ) -> object_store::Result<ObjectMeta> {
-    let mut e_tag = String::with_capacity(stats.checksum.len() + 2);
-    e_tag.push('"');
-    e_tag.push_str(&stats.checksum);
-    e_tag.push('"');
     Ok(ObjectMeta {
         location: locations.of(&stats.path)?,
         last_modified: seconds(stats.mtime),
         size: u64::try_from(stats.size_bytes.unwrap_or(0)).unwrap_or(0),
-        e_tag: Some(e_tag),
+        e_tag: Some(etag(&stats.checksum)),
         version,
     })
 }
@@ -130,12 +131,7 @@ impl Locations {
     }
 
     fn of(&mut self, path: &str) -> object_store::Result<Path> {
-        self.key.clear();
-        if let Layout::RefInKey = self.layout {
-            self.key.push_str(&self.ref_);
-            self.key.push('/');
-        }
-        self.key.push_str(path);
+        self.layout.key_into(&self.ref_, path, &mut self.key);
         let key = self.key.as_str();
         let Some((directory, name)) = key.rsplit_once('/') else {
             return Ok(Path::parse(key)?);

@@ -69,10 +69,20 @@ impl Layout {
 
     /// The key of an object listed at `ref_`.
     pub(crate) fn key(&self, ref_: &str, path: &str) -> String {
-        match self {
-            Layout::FixedRef(_) => path.to_string(),
-            Layout::RefInKey => format!("{ref_}/{path}"),
+        let mut key = String::new();
+        self.key_into(ref_, path, &mut key);
+        key
+    }
+
+    /// [`key`](Self::key), written into `key` (cleared first): listings reuse one buffer.
+    pub(crate) fn key_into(&self, ref_: &str, path: &str, key: &mut String) {
+        key.clear();
+        if let Layout::RefInKey = self {
+            key.reserve(ref_.len() + 1 + path.len());
+            key.push_str(ref_);
+            key.push('/');
         }
+        key.push_str(path);
     }
 
     /// The fixed ref, if any.

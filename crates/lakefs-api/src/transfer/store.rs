@@ -243,10 +243,11 @@ pub(crate) struct PieceCollector {
 
 impl PieceCollector {
     pub(crate) fn new(pool: Arc<PiecePool>, length: u64) -> Self {
+        let count = usize::try_from(length.div_ceil(PIECE as u64)).unwrap_or(0);
         PieceCollector {
             pool,
             length,
-            pieces: Vec::new(),
+            pieces: Vec::with_capacity(count),
             piece: Vec::new(),
             piece_len: 0,
             held: 0,
@@ -281,10 +282,6 @@ impl PieceCollector {
 
 impl RangeSink for PieceCollector {
     fn restart(&mut self) {
-        if self.pieces.capacity() == 0 {
-            let count = self.length.div_ceil(PIECE as u64);
-            self.pieces = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
-        }
         self.pieces.clear();
         self.piece.clear();
         self.piece_len = 0;
